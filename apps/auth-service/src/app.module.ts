@@ -1,0 +1,23 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { RedisHealthIndicator } from '@app/health';
+import { CoreModule } from '@app/http';
+import type { AuthConfig } from './config/auth.config';
+
+@Module({})
+export class AppModule {
+  static register(config: AuthConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot({
+          service: 'auth-service',
+          config,
+          readiness: {
+            inject: [RedisHealthIndicator],
+            readiness: (redis: RedisHealthIndicator) => [() => redis.check('redis', config.health.timeoutMs)],
+          },
+        }),
+      ],
+    };
+  }
+}

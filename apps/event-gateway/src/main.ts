@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@app/http';
+import { eventGateway } from './service';
+
+runService(eventGateway);

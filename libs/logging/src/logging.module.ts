@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import type { CommonConfig } from '@app/config';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Paths every log redacts: credentials never reach a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'res.headers.authorization',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.access_token',
+];
+
+/**
+ * The request id: the one Fastify assigned (the caller's `X-Request-Id`, else a UUID), when it is
+ * well formed; a new UUID otherwise.
+ */
+export function requestId(req: IncomingMessage & { id?: unknown }): string {
+  const given = req.id;
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Structured JSON logs (pino) with request ids and redaction. */
+@Module({})
+export class LoggingModule {
+  static register(service: string): DynamicModule {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<CommonConfig, true>) => ({
+            pinoHttp: {
+              level: config.getOrThrow('logLevel', { infer: true }),
+              base: { service },
+              messageKey: 'msg',
+              timestamp: () => `,"time":"${new Date().toISOString()}"`,
+              genReqId: requestId,
+              redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+              autoLogging: {
+                ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|$)/.test(req.url ?? ''),
+              },
+              customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
+                error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+              serializers: {
+                req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => ({
+                  id: req.id,
+                  method: req.method,
+                  url: req.url,
+                  headers: req.headers,
+                }),
+              },
+            },
+          }),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export * from './http-metrics.service';
+export * from './metrics.module';
