@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 
 // One SWC configuration for the build and the tests (decorators, metadata, path aliases).
 const swcrc = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8')) as Record<string, unknown>;
-const transform: Config['transform'] = { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] };
+const transform: Config['transform'] = {
+  '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }],
+  // ESM-only dependencies (content-disposition 3, required by @fastify/static, which Swagger UI loads
+  // in-process): Node 20 runs them via require(esm), Jest's CommonJS runtime needs them compiled.
+  '/node_modules/content-disposition/.+\\.js$': ['@swc/jest', { ...swcrc, swcrc: false, jsc: { ...(swcrc.jsc as object), parser: { syntax: 'ecmascript' } } }],
+};
+const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 const moduleNameMapper = {
   '^@app/(config|logging|errors|health|metrics|redis|http|contracts|tokens|testing)$': '<rootDir>/libs/$1/src',
 };
@@ -12,6 +18,7 @@ const moduleNameMapper = {
 const shared = {
   rootDir: __dirname,
   transform,
+  transformIgnorePatterns,
   moduleNameMapper,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
