@@ -4,6 +4,8 @@ import { MongooseHealthIndicator } from '@nestjs/terminus';
 import { RedisHealthIndicator } from '@app/health';
 import { CoreModule } from '@app/http';
 import type { TodoConfig } from './config/todo.config';
+import { ReceiptsModule } from './receipts/receipts.module';
+import { TodosModule } from './todos/todos.module';
 
 @Module({})
 export class AppModule {
@@ -25,12 +27,17 @@ export class AppModule {
         MongooseModule.forRootAsync({
           useFactory: () => ({
             uri: config.mongodb.uri,
-            serverSelectionTimeoutMS: 5_000,
+            // Operations fail (503) within a bounded time while MongoDB is unreachable, instead of hanging.
+            serverSelectionTimeoutMS: config.mongodb.timeoutMs,
+            connectTimeoutMS: config.mongodb.timeoutMs,
+            socketTimeoutMS: config.mongodb.timeoutMs * 6,
             // Fail operations instead of queueing them while MongoDB is unreachable.
             bufferCommands: false,
             autoIndex: true,
           }),
         }),
+        TodosModule,
+        ReceiptsModule,
       ],
     };
   }

@@ -23,7 +23,16 @@ export function serviceEnv(
     JWT_AUDIENCE: 'downstream',
   };
   const perService: Record<ServiceName, Record<string, string>> = {
-    'todo-service': { MONGODB_URI: ns.mongoUri, EVENT_API_URL: 'http://127.0.0.1:9' },
+    'todo-service': {
+      MONGODB_URI: ns.mongoUri,
+      EVENT_API_URL: 'http://127.0.0.1:9',
+      EVENT_API_TIMEOUT_MS: '2000',
+      MONGODB_TIMEOUT_MS: '2000',
+      OUTBOX_POLL_MS: '100',
+      OUTBOX_BASE_BACKOFF_MS: '100',
+      OUTBOX_MAX_BACKOFF_MS: '1000',
+      RECEIPTS_CLAIM_IDLE_MS: '2000',
+    },
     'event-gateway': { ADMIN_UI_USERNAME: TEST_SECRETS.adminUsername, ADMIN_UI_PASSWORD: TEST_SECRETS.adminPassword },
     'auth-service': { AUTH_CLIENTS: TEST_SECRETS.authClients },
   };

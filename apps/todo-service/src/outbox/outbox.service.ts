@@ -1,0 +1,100 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
+import { TODO_COMPLETED_EVENT, type TodoJson } from '@app/contracts';
+import type { TodoConfig } from '../config/todo.config';
+import { EventApiClient } from '../event-api/event-api.client';
+import { toTodoResponse } from '../todos/todo.mapper';
+import type { TodoRecord } from '../todos/todo.schema';
+import { computeBackoff } from './backoff';
+import { OutboxRepository } from './outbox.repository';
+
+export const OUTBOX_DELIVERIES_METRIC = 'todo_outbox_deliveries_total';
+
+export type DeliveryOutcome = 'delivered' | 'stored' | 'pending';
+
+/**
+ * The id of a todo's one completion event, derived from the document's `_id`: every completion of
+ * the same document — concurrent ones included, on any replica — names the same event.
+ */
+export function completionEventId(documentId: string): string {
+  const hash = createHash('sha1').update(`downstream:${TODO_COMPLETED_EVENT}:${documentId}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50; // version 5 (name-based, SHA-1)
+  hash[8] = (hash[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Hands completion events to the Event API, under a lease, with backoff on failure. */
+@Injectable()
+export class OutboxService {
+  private readonly logger = new Logger(OutboxService.name);
+  /** This process, as a lease holder. */
+  readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly settings: TodoConfig['outbox'];
+
+  constructor(
+    private readonly repository: OutboxRepository,
+    private readonly eventApi: EventApiClient,
+    config: ConfigService<TodoConfig, true>,
+    @InjectMetric(OUTBOX_DELIVERIES_METRIC) private readonly deliveries: Counter<'result'>,
+  ) {
+    this.settings = config.getOrThrow('outbox', { infer: true });
+  }
+
+  leaseUntil(now: Date): Date {
+    return new Date(now.getTime() + this.settings.leaseMs);
+  }
+
+  /** Takes the lease of `doc`'s pending event; false if another replica holds it or it is no longer pending. */
+  claim(doc: TodoRecord, now = new Date()): Promise<boolean> {
+    if (!doc.downstream || doc.downstream.status !== 'pending') {
+      return Promise.resolve(false);
+    }
+    return this.repository.claim(doc._id, doc.downstream.eventId, now, this.leaseUntil(now), this.instanceId);
+  }
+
+  /** One delivery attempt of `doc`'s event; the caller holds its lease. Never throws for a gateway failure. */
+  async deliver(doc: TodoRecord): Promise<DeliveryOutcome> {
+    const downstream = doc.downstream;
+    if (!downstream) {
+      throw new Error(`todo ${doc.todoid} has no completion event`);
+    }
+    const data: TodoJson = toTodoResponse(doc);
+    try {
+      const accepted = await this.eventApi.postUserEvent(doc.userid, { id: downstream.eventId, type: TODO_COMPLETED_EVENT, data });
+      const status = accepted.delivered > 0 ? 'delivered' : 'stored';
+      await this.repository.markAccepted(downstream.eventId, status);
+      this.deliveries.inc({ result: status });
+      return status;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const attempts = (downstream.attempts ?? 0) + 1;
+      const delay = computeBackoff(attempts, this.settings.baseBackoffMs, this.settings.maxBackoffMs);
+      this.deliveries.inc({ result: 'failed' });
+      this.logger.warn(`event ${downstream.eventId} of todo ${doc.todoid}: attempt ${attempts} failed (${message}); next in ${delay} ms`);
+      await this.repository.markFailed(downstream.eventId, this.instanceId, new Date(Date.now() + delay), message);
+      return 'pending';
+    }
+  }
+
+  findDue(limit: number): Promise<TodoRecord[]> {
+    return this.repository.findDue(new Date(), limit);
+  }
+
+  /**
+   * Records a user's acknowledgement. Returns the todo's completion time when this call moved the
+   * status to `acked`, null when the event is unknown or was acked already.
+   */
+  async recordReceipt(eventId: string, acknowledgedAt: Date): Promise<{ completedAt: Date | null } | null> {
+    const doc = await this.repository.findByEventId(eventId);
+    if (!doc) {
+      return null;
+    }
+    const changed = await this.repository.markAcked(doc._id, eventId, acknowledgedAt);
+    return changed ? { completedAt: doc.completedAt ? new Date(doc.completedAt) : null } : null;
+  }
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type Redis from 'ioredis';
+import type { Histogram } from 'prom-client';
+import { RECEIPTS_GROUP, RECEIPTS_STREAM, TODO_COMPLETED_EVENT } from '@app/contracts';
+import { RedisService } from '@app/redis';
+import type { TodoConfig } from '../config/todo.config';
+import { OutboxService } from '../outbox/outbox.service';
+import { parseReceiptFields } from './receipt-entry';
+
+export const ACK_LATENCY_METRIC = 'todo_completion_ack_seconds';
+
+type StreamEntry = [id: string, fields: string[]];
+
+const BLOCK_MS = 1_000;
+const BATCH = 100;
+
+/**
+ * Consumes delivery receipts the gateway appends to the Redis stream RECEIPTS_STREAM, with the
+ * consumer group RECEIPTS_GROUP: records each on its todo (status `acked`), then XACKs it. An entry
+ * is acknowledged only once recorded; entries left by a consumer that died are reclaimed (XAUTOCLAIM).
+ */
+@Injectable()
+export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ReceiptsConsumer.name);
+  /** Unique per process, so a restarted process never mistakes another's pending entries for its own. */
+  readonly consumerName = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly claimIdleMs: number;
+  private blocking?: Redis;
+  private stopped = false;
+  private running?: Promise<void>;
+  private groupReady = false;
+  private nextClaimAt = 0;
+  private lastErrorLog = 0;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly outbox: OutboxService,
+    config: ConfigService<TodoConfig, true>,
+    @InjectMetric(ACK_LATENCY_METRIC) private readonly ackLatency: Histogram<string>,
+  ) {
+    this.claimIdleMs = config.getOrThrow('receipts.claimIdleMs', { infer: true });
+  }
+
+  onApplicationBootstrap(): void {
+    this.stopped = false;
+    this.blocking = this.redis.connect('receipts');
+    this.running = this.loop();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    // Ends a blocking XREADGROUP at once; unacknowledged entries stay pending for another consumer.
+    this.blocking?.disconnect();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 100;
+    while (!this.stopped) {
+      try {
+        await this.ensureGroup();
+        if (Date.now() >= this.nextClaimAt) {
+          await this.reclaim();
+          this.nextClaimAt = Date.now() + Math.max(100, Math.floor(this.claimIdleMs / 2));
+        }
+        await this.readNew();
+        backoff = 100;
+      } catch (error) {
+        if (this.stopped) {
+          break;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        if (message.includes('NOGROUP')) {
+          // Redis lost the stream (restart without persistence): create the group again.
+          this.groupReady = false;
+        }
+        if (Date.now() - this.lastErrorLog > 10_000) {
+          this.lastErrorLog = Date.now();
+          this.logger.warn(`receipts: ${message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, 2_000);
+      }
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    if (this.groupReady) {
+      return;
+    }
+    try {
+      // From the start of the stream: receipts written before the group existed are not lost.
+      await this.redis.client.xgroup('CREATE', RECEIPTS_STREAM, RECEIPTS_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes('BUSYGROUP')) {
+        throw error;
+      }
+    }
+    this.groupReady = true;
+  }
+
+  private async readNew(): Promise<void> {
+    const connection = this.blocking;
+    if (!connection) {
+      return;
+    }
+    const result = (await connection.xreadgroup(
+      'GROUP',
+      RECEIPTS_GROUP,
+      this.consumerName,
+      'COUNT',
+      BATCH,
+      'BLOCK',
+      BLOCK_MS,
+      'STREAMS',
+      RECEIPTS_STREAM,
+      '>',
+    )) as Array<[string, StreamEntry[]]> | null;
+    for (const [, entries] of result ?? []) {
+      await this.process(entries);
+    }
+  }
+
+  /** Takes over entries another (dead) consumer read but never acknowledged, and retries this one's own. */
+  private async reclaim(): Promise<void> {
+    let cursor = '0-0';
+    for (let round = 0; round < 100 && !this.stopped; round += 1) {
+      const [next, entries] = (await this.redis.client.xautoclaim(
+        RECEIPTS_STREAM,
+        RECEIPTS_GROUP,
+        this.consumerName,
+        this.claimIdleMs,
+        cursor,
+        'COUNT',
+        BATCH,
+      )) as [string, Array<StreamEntry | null>, ...unknown[]];
+      await this.process(entries.filter((entry): entry is StreamEntry => Array.isArray(entry) && Array.isArray(entry[1])));
+      if (next === '0-0') {
+        return;
+      }
+      cursor = next;
+    }
+  }
+
+  private async process(entries: StreamEntry[]): Promise<void> {
+    for (const [id, fields] of entries) {
+      const receipt = parseReceiptFields(fields);
+      if (receipt && (receipt.type === '' || receipt.type === TODO_COMPLETED_EVENT)) {
+        // Throws while MongoDB is down: the entry stays pending and is retried via reclaim.
+        const recorded = await this.outbox.recordReceipt(receipt.eventId, receipt.ackedDate);
+        if (recorded?.completedAt) {
+          this.ackLatency.observe(Math.max(0, (receipt.ackedDate.getTime() - recorded.completedAt.getTime()) / 1_000));
+        }
+      }
+      await this.redis.client.xack(RECEIPTS_STREAM, RECEIPTS_GROUP, id);
+    }
+  }
+}

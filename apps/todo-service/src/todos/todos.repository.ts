@@ -1,0 +1,180 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { FilterQuery, Model, Types } from 'mongoose';
+import { ConflictError, DependencyUnavailableError } from '@app/errors';
+import { Counter, Todo, type TodoRecord } from './todo.schema';
+
+const DUPLICATE_KEY = 11000;
+/** Enough for 100+ concurrent creates on a server whose findAndModify is not atomic. */
+const MAX_ALLOCATION_ATTEMPTS = 200;
+
+export function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+export interface NewTodo {
+  todoid?: number;
+  userid: string;
+  content: Record<string, unknown>;
+  completed: boolean;
+}
+
+export interface TodoFilter {
+  userid?: string;
+  completed?: boolean;
+  downstreamStatus?: string;
+}
+
+export interface TodoChanges {
+  userid?: string;
+  content?: Record<string, unknown>;
+  completed?: boolean;
+  completedAt?: Date | null;
+}
+
+/** Todo documents: CRUD and todoid allocation. Filters are built from validated primitives only. */
+@Injectable()
+export class TodosRepository implements OnModuleInit {
+  constructor(
+    @InjectModel(Todo.name) private readonly todos: Model<Todo>,
+    @InjectModel(Counter.name) private readonly counters: Model<Counter>,
+  ) {}
+
+  /** The unique index on todoid must exist before the first insert, or concurrent creates could collide. */
+  async onModuleInit(): Promise<void> {
+    await this.todos.init();
+    await this.counters.init();
+  }
+
+  async create(input: NewTodo): Promise<TodoRecord> {
+    const completedAt = input.completed ? new Date() : null;
+    if (input.todoid !== undefined) {
+      try {
+        return await this.insert({ ...input, todoid: input.todoid, completedAt });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) {
+          throw new ConflictError(`todoid ${input.todoid} is taken`);
+        }
+        throw error;
+      }
+    }
+    // A counter `$inc` proposes the next id; the unique index decides. On a server where the
+    // increment is not atomic two creates may get the same value: the loser takes the next one.
+    for (let attempt = 1; attempt <= MAX_ALLOCATION_ATTEMPTS; attempt += 1) {
+      let todoid: number;
+      try {
+        todoid = await this.nextSequence();
+      } catch (error) {
+        if (isDuplicateKeyError(error)) {
+          continue; // two upserts created the counter at once
+        }
+        throw error;
+      }
+      try {
+        return await this.insert({ ...input, todoid, completedAt });
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) {
+          throw error;
+        }
+      }
+    }
+    throw new DependencyUnavailableError('mongodb', 'could not allocate a todoid, retry later');
+  }
+
+  private async insert(doc: NewTodo & { todoid: number; completedAt: Date | null }): Promise<TodoRecord> {
+    const created = await this.todos.create({
+      todoid: doc.todoid,
+      userid: doc.userid,
+      content: doc.content,
+      completed: doc.completed,
+      completedAt: doc.completedAt,
+    });
+    return created.toObject() as unknown as TodoRecord;
+  }
+
+  private async nextSequence(): Promise<number> {
+    const counter = await this.counters
+      .findOneAndUpdate({ _id: 'todoid' }, { $inc: { seq: 1 } }, { upsert: true, new: true })
+      .lean<{ seq: number }>()
+      .exec();
+    if (!counter || typeof counter.seq !== 'number') {
+      throw new Error('todoid counter returned no value');
+    }
+    return counter.seq;
+  }
+
+  findByTodoid(todoid: number): Promise<TodoRecord | null> {
+    return this.todos.findOne({ todoid }).lean<TodoRecord>().exec();
+  }
+
+  async list(filter: TodoFilter, limit: number, offset: number): Promise<{ items: TodoRecord[]; total: number }> {
+    const query: FilterQuery<Todo> = {};
+    if (filter.userid !== undefined) {
+      query.userid = String(filter.userid);
+    }
+    if (filter.completed !== undefined) {
+      query.completed = filter.completed === true;
+    }
+    if (filter.downstreamStatus !== undefined) {
+      query['downstream.status'] = String(filter.downstreamStatus);
+    }
+    const [items, total] = await Promise.all([
+      this.todos.find(query).sort({ todoid: 1 }).skip(offset).limit(limit).lean<TodoRecord[]>().exec(),
+      this.todos.countDocuments(query).exec(),
+    ]);
+    return { items, total };
+  }
+
+  update(todoid: number, changes: TodoChanges): Promise<TodoRecord | null> {
+    const set: Record<string, unknown> = {};
+    for (const key of ['userid', 'content', 'completed', 'completedAt'] as const) {
+      if (changes[key] !== undefined) {
+        set[key] = changes[key];
+      }
+    }
+    return this.todos.findOneAndUpdate({ todoid }, { $set: set }, { new: true }).lean<TodoRecord>().exec();
+  }
+
+  async delete(todoid: number): Promise<boolean> {
+    const result = await this.todos.deleteOne({ todoid }).exec();
+    return result.deletedCount === 1;
+  }
+
+  /**
+   * Completes a todo and records its outbox entry in one single-document update, only if it has
+   * no event yet. The caller holds the delivery lease from the start, so it can deliver at once.
+   */
+  async startCompletion(id: Types.ObjectId, eventId: string, now: Date, leaseUntil: Date, leaseHolder: string): Promise<boolean> {
+    const result = await this.todos
+      .updateOne(
+        { _id: id, downstream: { $exists: false } },
+        {
+          $set: {
+            completed: true,
+            completedAt: now,
+            downstream: {
+              eventId,
+              status: 'pending',
+              acknowledgedAt: null,
+              attempts: 0,
+              nextAttemptAt: now,
+              lockedUntil: leaseUntil,
+              lockedBy: leaseHolder,
+              lastError: null,
+            },
+          },
+        },
+      )
+      .exec();
+    return result.modifiedCount === 1;
+  }
+
+  /** A todo reopened with PUT after its completion is completed again (with its one event). */
+  async recomplete(id: Types.ObjectId, now: Date): Promise<void> {
+    await this.todos.updateOne({ _id: id, completed: false }, { $set: { completed: true, completedAt: now } }).exec();
+  }
+
+  findById(id: Types.ObjectId): Promise<TodoRecord | null> {
+    return this.todos.findOne({ _id: id }).lean<TodoRecord>().exec();
+  }
+}

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import type { TodoJson } from '@app/contracts';
+import { NotFoundError } from '@app/errors';
+import { completionEventId, OutboxService, type DeliveryOutcome } from '../outbox/outbox.service';
+import type { CreateTodoDto } from './dto/create-todo.dto';
+import { DEFAULT_LIMIT, type ListTodosQuery } from './dto/list-todos.query';
+import type { UpdateTodoDto } from './dto/update-todo.dto';
+import { toTodoResponse } from './todo.mapper';
+import type { TodoRecord } from './todo.schema';
+import { type TodoChanges, TodosRepository } from './todos.repository';
+
+export interface CompletionResult {
+  todo: TodoJson;
+  event: { id: string; status: DeliveryOutcome };
+}
+
+@Injectable()
+export class TodosService {
+  constructor(
+    private readonly repository: TodosRepository,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  async create(dto: CreateTodoDto): Promise<TodoJson> {
+    const doc = await this.repository.create({
+      todoid: dto.todoid,
+      userid: dto.userid,
+      content: dto.content,
+      completed: dto.completed === true,
+    });
+    return toTodoResponse(doc);
+  }
+
+  async list(query: ListTodosQuery): Promise<{ items: TodoJson[]; total: number }> {
+    const { items, total } = await this.repository.list(
+      {
+        userid: query.userid,
+        completed: query.completed === undefined ? undefined : query.completed === 'true',
+        downstreamStatus: query['downstream.status'],
+      },
+      query.limit ?? DEFAULT_LIMIT,
+      query.offset ?? 0,
+    );
+    return { items: items.map(toTodoResponse), total };
+  }
+
+  async get(todoid: number): Promise<TodoJson> {
+    return toTodoResponse(await this.require(todoid));
+  }
+
+  async update(todoid: number, dto: UpdateTodoDto): Promise<TodoJson> {
+    const current = await this.require(todoid);
+    const changes: TodoChanges = { userid: dto.userid, content: dto.content, completed: dto.completed };
+    if (dto.completed === true && !current.completed) {
+      changes.completedAt = new Date();
+    } else if (dto.completed === false) {
+      changes.completedAt = null;
+    }
+    const updated = await this.repository.update(todoid, changes);
+    if (!updated) {
+      throw this.notFound(todoid);
+    }
+    return toTodoResponse(updated);
+  }
+
+  async delete(todoid: number): Promise<void> {
+    if (!(await this.repository.delete(todoid))) {
+      throw this.notFound(todoid);
+    }
+  }
+
+  /**
+   * Completes a todo and hands its one `todo.completed` event to the Event API. The completion and
+   * the outbox entry are one conditional single-document write; delivery is attempted at once and,
+   * if the gateway is unreachable, retried by the outbox dispatcher.
+   */
+  async complete(todoid: number): Promise<CompletionResult> {
+    let doc = await this.require(todoid);
+    const now = new Date();
+    let holdsLease = false;
+    if (!doc.downstream) {
+      const eventId = completionEventId(doc._id.toHexString());
+      holdsLease = await this.repository.startCompletion(doc._id, eventId, now, this.outbox.leaseUntil(now), this.outbox.instanceId);
+    } else if (!doc.completed) {
+      await this.repository.recomplete(doc._id, now);
+    }
+    doc = (await this.repository.findById(doc._id)) ?? this.throwNotFound(todoid);
+    const downstream = doc.downstream;
+    if (!downstream) {
+      // Deleted and re-created in between; the caller may retry.
+      throw this.notFound(todoid);
+    }
+    if (downstream.status === 'pending' && (holdsLease || (await this.outbox.claim(doc)))) {
+      await this.outbox.deliver(doc);
+      doc = (await this.repository.findById(doc._id)) ?? doc;
+    }
+    const todo = toTodoResponse(doc);
+    const status = todo.downstream?.status ?? 'pending';
+    return { todo, event: { id: downstream.eventId, status: status === 'acked' ? 'delivered' : status } };
+  }
+
+  private async require(todoid: number): Promise<TodoRecord> {
+    return (await this.repository.findByTodoid(todoid)) ?? this.throwNotFound(todoid);
+  }
+
+  private notFound(todoid: number): NotFoundError {
+    return new NotFoundError(`todo ${todoid} does not exist`);
+  }
+
+  private throwNotFound(todoid: number): never {
+    throw this.notFound(todoid);
+  }
+}
