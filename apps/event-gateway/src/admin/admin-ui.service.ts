@@ -1,0 +1,58 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { instrument } from '@socket.io/admin-ui';
+import type { Server } from 'socket.io';
+import type { AdminUiSettings, GatewayConfig } from '../config/gateway.config';
+
+/** The Socket.IO namespace the Admin UI connects to. */
+export const ADMIN_NAMESPACE = '/admin';
+
+/** bcryptjs as @socket.io/admin-ui itself resolves it (its own dependency, not ours). */
+const bcrypt = createRequire(require.resolve('@socket.io/admin-ui'))('bcryptjs') as {
+  hashSync(password: string, rounds: number): string;
+};
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/**
+ * The Socket.IO Admin UI: instruments the server (namespace `/admin`, basic auth with a bcrypt hash
+ * of ADMIN_UI_PASSWORD, read-only outside development) and checks the same credentials for the UI
+ * files the gateway serves under `/admin/`.
+ */
+@Injectable()
+export class AdminUiService {
+  private readonly settings: AdminUiSettings;
+
+  constructor(config: ConfigService<GatewayConfig, true>) {
+    this.settings = config.getOrThrow('adminUi', { infer: true });
+  }
+
+  instrument(server: Server): void {
+    instrument(server, {
+      namespaceName: ADMIN_NAMESPACE,
+      auth: { type: 'basic', username: this.settings.username, password: bcrypt.hashSync(this.settings.password, 10) },
+      readonly: this.settings.readonly,
+      mode: this.settings.readonly ? 'production' : 'development',
+    });
+  }
+
+  /** True when an `Authorization: Basic …` header carries the configured credentials (constant time). */
+  checkBasicAuth(header: string | undefined): boolean {
+    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+    if (!match) {
+      return false;
+    }
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) {
+      return false;
+    }
+    const userOk = timingSafeEqual(digest(decoded.slice(0, colon)), digest(this.settings.username));
+    const passwordOk = timingSafeEqual(digest(decoded.slice(colon + 1)), digest(this.settings.password));
+    return userOk && passwordOk;
+  }
+}

@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { InboxModule } from '../inbox/inbox.module';
+import { RegistryModule } from '../registry/registry.module';
+import { EventsController } from './events.controller';
+import { EventsService } from './events.service';
+
+@Module({ imports: [InboxModule, RegistryModule, DeliveryModule], controllers: [EventsController], providers: [EventsService] })
+export class EventsModule {}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import {
+  type BroadcastAccepted,
+  DEFAULT_EVENT_TYPE,
+  type DownstreamEvent,
+  type PostEventBody,
+  type UserEventAccepted,
+} from '@app/contracts';
+import { DeliveryService } from '../delivery/delivery.service';
+import { InboxService } from '../inbox/inbox.service';
+import { ClientRegistryService } from '../registry/client-registry.service';
+
+/** The Event API (SPEC section 4): store-and-announce for one user, fire-and-forget broadcast. */
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly inbox: InboxService,
+    private readonly delivery: DeliveryService,
+    private readonly registry: ClientRegistryService,
+  ) {}
+
+  /**
+   * Stores the event in the user's inbox (it stays until a client of the user acknowledges it), then
+   * announces it to every replica. A repeated id is accepted and answered as the first time.
+   */
+  async emitToUser(userid: string, body: PostEventBody): Promise<UserEventAccepted> {
+    const event: DownstreamEvent & { userid: string } = {
+      id: body.id ?? randomUUID(),
+      type: body.type ?? DEFAULT_EVENT_TYPE,
+      userid,
+      data: body.data,
+      createdAt: new Date().toISOString(),
+    };
+    const result = await this.inbox.append(event);
+    if (!result.stored) {
+      return result.previous ?? { id: event.id, userid, delivered: 0, stored: true };
+    }
+    await this.delivery.announce(result.seq, event);
+    const answer: UserEventAccepted = { id: event.id, userid, delivered: await this.registry.countOfUser(userid), stored: true };
+    await this.inbox.rememberAnswer(answer);
+    return answer;
+  }
+
+  /** Emits to every connected client on every replica, once each; nothing is stored. */
+  async broadcast(body: PostEventBody): Promise<BroadcastAccepted> {
+    const event: DownstreamEvent = {
+      id: body.id ?? randomUUID(),
+      type: body.type ?? DEFAULT_EVENT_TYPE,
+      data: body.data,
+      createdAt: new Date().toISOString(),
+    };
+    const delivered = await this.registry.countAll();
+    this.delivery.broadcast(event, delivered);
+    return { id: event.id, delivered };
+  }
+}

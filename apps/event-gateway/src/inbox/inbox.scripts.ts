@@ -1,0 +1,86 @@
+/**
+ * Lua scripts of the per-user inbox. Each runs atomically in Redis, so a store, a trim and an
+ * acknowledgement (with its receipt) never interleave half-done. Key names arrive in KEYS so that
+ * ioredis applies the configured key prefix to them.
+ *
+ * Keys of user <u>:
+ *   inbox:<u>          ZSET  score = sequence number, member = event id (delivery order)
+ *   inbox:<u>:events   HASH  event id → event JSON (the `downstream` payload)
+ *   inbox:<u>:times    ZSET  score = creation time (ms), member = event id (retention)
+ *   inbox:<u>:next     STRING the last sequence number handed out
+ *   event-id:<u>:<id>  STRING idempotency record of a posted id (lives as long as the retention)
+ */
+
+/** Removes events created before the cutoff; returns how many. Shared by store and read. */
+const TRIM_EXPIRED = `
+local function remove(id)
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+end
+local function trim_expired(cutoff)
+  local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. cutoff, 'LIMIT', 0, 1000)
+  for _, id in ipairs(old) do remove(id) end
+  return #old
+end
+`;
+
+/**
+ * KEYS: zset, events, times, next, idempotency
+ * ARGV: id, event JSON, now (ms), retention (s), max events
+ * Returns {1, seq, expired} when stored, {0, idempotency record, 0} for a duplicate id.
+ */
+export const STORE_SCRIPT = `${TRIM_EXPIRED}
+local existing = redis.call('GET', KEYS[5])
+if existing then return {0, existing, 0} end
+local retention = tonumber(ARGV[4])
+redis.call('SET', KEYS[5], '{}', 'EX', retention)
+local seq = redis.call('INCR', KEYS[4])
+redis.call('ZADD', KEYS[1], seq, ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+local expired = trim_expired(tonumber(ARGV[3]) - retention * 1000)
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
+if over > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, over - 1)
+  for _, id in ipairs(oldest) do remove(id) end
+  expired = expired + #oldest
+end
+redis.call('EXPIRE', KEYS[1], retention)
+redis.call('EXPIRE', KEYS[2], retention)
+redis.call('EXPIRE', KEYS[3], retention)
+return {1, tostring(seq), expired}
+`;
+
+/**
+ * KEYS: zset, events, times
+ * ARGV: after sequence, limit, now (ms), retention (s)
+ * Returns {expired, seq1, json1, seq2, json2, …} in sequence order.
+ */
+export const READ_SCRIPT = `${TRIM_EXPIRED}
+local expired = trim_expired(tonumber(ARGV[3]) - tonumber(ARGV[4]) * 1000)
+local entries = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local result = {expired}
+for i = 1, #entries, 2 do
+  local body = redis.call('HGET', KEYS[2], entries[i])
+  if body then
+    table.insert(result, entries[i + 1])
+    table.insert(result, body)
+  end
+end
+return result
+`;
+
+/**
+ * KEYS: zset, events, times, receipts stream
+ * ARGV: id, userid, type, ackedAt (ISO), stream max length
+ * Removes the event and appends its receipt, once: returns 1 if this call removed it, 0 if it was
+ * already gone (acknowledged on another socket, or expired).
+ */
+export const ACK_SCRIPT = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'eventId', ARGV[1], 'userid', ARGV[2], 'type', ARGV[3], 'ackedAt', ARGV[4])
+return 1
+`;

@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
+import { type DownstreamEvent, RECEIPTS_STREAM, type UserEventAccepted } from '@app/contracts';
+import { RedisService } from '@app/redis';
+import type { GatewayConfig } from '../config/gateway.config';
+import { METRIC_EVENTS_ACKED, METRIC_EVENTS_EXPIRED, METRIC_EVENTS_STORED } from '../metrics/gateway.metrics';
+import { ACK_SCRIPT, READ_SCRIPT, STORE_SCRIPT } from './inbox.scripts';
+
+/** Receipts kept in the stream at most (approximately); the todo-service consumes them long before. */
+export const RECEIPTS_MAX_LEN = 100_000;
+
+export interface PendingEvent {
+  seq: number;
+  event: DownstreamEvent;
+}
+
+export type StoreResult =
+  | { stored: true; seq: number }
+  | { stored: false; previous: UserEventAccepted | undefined };
+
+type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * The per-user inbox in Redis: events wait there, in the order they were posted, until a client of
+ * their user acknowledges them (or retention / the size limit drops them).
+ */
+@Injectable()
+export class InboxService {
+  private readonly retentionSeconds: number;
+  private readonly max: number;
+  private readonly store: ScriptRunner;
+  private readonly read: ScriptRunner;
+  private readonly ack: ScriptRunner;
+
+  constructor(
+    private readonly redis: RedisService,
+    config: ConfigService<GatewayConfig, true>,
+    @InjectMetric(METRIC_EVENTS_STORED) private readonly storedCounter: Counter,
+    @InjectMetric(METRIC_EVENTS_EXPIRED) private readonly expiredCounter: Counter,
+    @InjectMetric(METRIC_EVENTS_ACKED) private readonly ackedCounter: Counter,
+  ) {
+    const settings = config.getOrThrow('gateway', { infer: true });
+    this.retentionSeconds = settings.retentionSeconds;
+    this.max = settings.inboxMax;
+    this.store = this.script('gatewayInboxStore', 5, STORE_SCRIPT);
+    this.read = this.script('gatewayInboxRead', 3, READ_SCRIPT);
+    this.ack = this.script('gatewayInboxAck', 4, ACK_SCRIPT);
+  }
+
+  private script(name: string, numberOfKeys: number, lua: string): ScriptRunner {
+    const client = this.redis.client as unknown as Record<string, ScriptRunner | undefined>;
+    if (typeof client[name] !== 'function') {
+      this.redis.client.defineCommand(name, { numberOfKeys, lua });
+    }
+    return (...args) => (client[name] as ScriptRunner).apply(this.redis.client, args);
+  }
+
+  private keys(userid: string): [string, string, string] {
+    return [`inbox:${userid}`, `inbox:${userid}:events`, `inbox:${userid}:times`];
+  }
+
+  private idempotencyKey(userid: string, id: string): string {
+    return `event-id:${userid}:${id}`;
+  }
+
+  /** Stores `event` at the end of its user's inbox, unless its id was posted for that user before. */
+  async append(event: DownstreamEvent & { userid: string }): Promise<StoreResult> {
+    const [stored, value, expired] = (await this.store(
+      ...this.keys(event.userid),
+      `inbox:${event.userid}:next`,
+      this.idempotencyKey(event.userid, event.id),
+      event.id,
+      JSON.stringify(event),
+      Date.parse(event.createdAt),
+      this.retentionSeconds,
+      this.max,
+    )) as [number, string, number];
+    this.countExpired(expired);
+    if (stored === 1) {
+      this.storedCounter.inc();
+      return { stored: true, seq: Number(value) };
+    }
+    const previous = JSON.parse(value) as Partial<UserEventAccepted>;
+    return { stored: false, previous: typeof previous.id === 'string' ? (previous as UserEventAccepted) : undefined };
+  }
+
+  /** Remembers the answer given to the first POST of an id, so that a retry gets the same one. */
+  async rememberAnswer(answer: UserEventAccepted): Promise<void> {
+    await this.redis.client.set(this.idempotencyKey(answer.userid, answer.id), JSON.stringify(answer), 'KEEPTTL', 'XX');
+  }
+
+  /** Events of `userid` after sequence number `after`, oldest first. */
+  async pending(userid: string, after: number, limit: number): Promise<PendingEvent[]> {
+    const [expired, ...rest] = (await this.read(
+      ...this.keys(userid),
+      after,
+      limit,
+      Date.now(),
+      this.retentionSeconds,
+    )) as [number, ...string[]];
+    this.countExpired(expired);
+    const events: PendingEvent[] = [];
+    for (let i = 0; i + 1 < rest.length; i += 2) {
+      events.push({ seq: Number(rest[i]), event: JSON.parse(rest[i + 1]) as DownstreamEvent });
+    }
+    return events;
+  }
+
+  /** The last sequence number handed out for `userid` (0 if none). */
+  async lastSeq(userid: string): Promise<number> {
+    return Number((await this.redis.client.get(`inbox:${userid}:next`)) ?? 0);
+  }
+
+  /** How many events wait for `userid`. */
+  async size(userid: string): Promise<number> {
+    return this.redis.client.zcard(`inbox:${userid}`);
+  }
+
+  /**
+   * Removes an acknowledged event and appends its delivery receipt to RECEIPTS_STREAM in one atomic
+   * step. Returns false when the event was already gone (acknowledged by another socket).
+   */
+  async acknowledge(event: DownstreamEvent & { userid: string }, ackedAt: Date): Promise<boolean> {
+    const removed = (await this.ack(
+      ...this.keys(event.userid),
+      RECEIPTS_STREAM,
+      event.id,
+      event.userid,
+      event.type,
+      ackedAt.toISOString(),
+      RECEIPTS_MAX_LEN,
+    )) as number;
+    if (removed === 1) {
+      this.ackedCounter.inc();
+      return true;
+    }
+    return false;
+  }
+
+  private countExpired(expired: number): void {
+    if (expired > 0) {
+      this.expiredCounter.inc(expired);
+    }
+  }
+}
