@@ -1,0 +1,94 @@
+// Measurements on connected socket pools: targeted emits stepped up to saturation (POST → client
+// receipt on the shared monotonic clock) and broadcasts (time until the last client has it).
+import { rateLoad } from './http-load.mjs';
+import { processCpuSeconds } from './procs.mjs';
+import { median, nowMs, percentile, round } from './stats.mjs';
+
+/** One fixed-rate step of targeted emits to `users` (one socket each) through `postUrl`. */
+export async function targetedStep(pool, postUrl, users, rate, seconds, serverPids) {
+  await pool.reset();
+  const cpu0 = serverPids.map(processCpuSeconds);
+  const t0 = nowMs();
+  const load = await rateLoad({ base: postUrl, kind: 'targeted', users, rate, durationS: seconds, connections: 32, maxInflight: 1024 });
+  await pool.settle(load.accepted, { timeoutMs: 10_000, quietMs: 1_000 });
+  const got = await pool.collect();
+  const wall = (nowMs() - t0) / 1000;
+  const window = Number.isFinite(got.lastAt) && got.lastAt > t0 ? (got.lastAt - t0) / 1000 : load.seconds;
+  return {
+    offered: rate,
+    sent: load.sent,
+    accepted: load.accepted,
+    statuses: load.statuses,
+    received: got.received,
+    duplicates: got.duplicates,
+    deliveredRate: got.received / Math.max(window, seconds),
+    p50: percentile(got.latencies, 50),
+    p99: percentile(got.latencies, 99),
+    httpP99: load.httpP99,
+    behind: load.behind,
+    loadgenCpu: load.loadgenCpu,
+    loadgenSaturated: load.saturated,
+    clientCpu: got.cpu.map((c) => round(c)),
+    serverCpu: serverPids.map((pid, i) => round((processCpuSeconds(pid) - cpu0[i]) / wall)),
+  };
+}
+
+/**
+ * Steps the rate up until the deliveries fall behind the offered rate (< 85%), the p99 passes
+ * 1 s, or the generator falls behind; returns every step and the saturation throughput.
+ */
+export async function stepToSaturation(pool, postUrl, users, steps, seconds, serverPids, progress, label) {
+  const results = [];
+  for (const rate of steps) {
+    const step = await targetedStep(pool, postUrl, users, rate, seconds, serverPids);
+    results.push(step);
+    progress(`${label} ${rate}/s offered: ${Math.round(step.deliveredRate)}/s delivered, p50 ${round(step.p50)} ms, p99 ${round(step.p99)} ms, server CPU ${step.serverCpu.join('+')}, clients ${step.clientCpu.join('+')}, generator ${round(step.loadgenCpu)}`);
+    if (step.deliveredRate < 0.85 * rate || step.p99 > 1_000 || step.behind) {
+      break;
+    }
+  }
+  const saturation = Math.max(...results.map((s) => s.deliveredRate));
+  return { steps: results, saturation };
+}
+
+/** `count` broadcasts of a ~1 KB event, one at a time; each waits until every socket has it. */
+export async function broadcasts(pool, url, count, sockets, serverPid, progress, label) {
+  const pad = 'x'.repeat(1_000);
+  const out = [];
+  for (let i = 0; i < count; i += 1) {
+    await pool.reset();
+    const cpu0 = processCpuSeconds(serverPid);
+    const t = nowMs();
+    const response = await fetch(`${url}/events/downstream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'bench', data: { t, broadcast: true, pad } }),
+    });
+    const body = await response.json();
+    await pool.settle(sockets, { timeoutMs: 30_000, quietMs: 2_000 });
+    const got = await pool.collect();
+    const lastMs = got.lastAt - t;
+    // Let the acknowledgements drain before reading the server's CPU.
+    await new Promise((r) => setTimeout(r, 300));
+    const cpuSeconds = processCpuSeconds(serverPid) - cpu0;
+    const entry = {
+      status: response.status,
+      delivered: body.delivered,
+      received: got.received,
+      timeToLastMs: lastMs,
+      deliveriesPerSecond: got.received / (lastMs / 1000),
+      serverCpuSeconds: cpuSeconds,
+      deliveriesPerCpuSecond: cpuSeconds > 0 ? got.received / cpuSeconds : NaN,
+      clientCpu: got.cpu.map((c) => round(c)),
+    };
+    out.push(entry);
+    progress(`${label} broadcast ${i + 1}/${count}: ${got.received}/${sockets} in ${round(lastMs)} ms (${Math.round(entry.deliveriesPerSecond)}/s; ${Math.round(entry.deliveriesPerCpuSecond)} per server CPU-second)`);
+  }
+  return {
+    runs: out,
+    timeToLastMs: median(out.map((e) => e.timeToLastMs)),
+    deliveriesPerSecond: median(out.map((e) => e.deliveriesPerSecond)),
+    deliveriesPerCpuSecond: median(out.map((e) => e.deliveriesPerCpuSecond)),
+    complete: out.every((e) => e.received >= sockets),
+  };
+}

@@ -1,0 +1,109 @@
+// The shared method of the HTTP scenarios: warm-up, then rounds in which every target (candidates
+// and baselines, interleaved A B A B) runs a closed-loop maximum-throughput load; then rounds at a
+// fixed rate (a fraction of the reference baseline's median maximum) for latency. Rounds where the
+// load generator saturated its core are discarded (kept, flagged, only when every round saturated).
+import { httpLoad } from './http-load.mjs';
+import { median, minMax, round } from './stats.mjs';
+
+function keepUnsaturated(runs) {
+  const clean = runs.filter((r) => !r.saturated);
+  return { used: clean.length ? clean : runs, discarded: clean.length ? runs.length - clean.length : 0, allSaturated: !clean.length && runs.length > 0 };
+}
+
+export function summarize(runs) {
+  const { used, discarded, allSaturated } = keepUnsaturated(runs);
+  const rps = used.map((r) => r.rps);
+  const [min, max] = minMax(rps);
+  return {
+    rps: median(rps),
+    rpsMin: min,
+    rpsMax: max,
+    p50: median(used.map((r) => r.p50)),
+    p99: median(used.map((r) => r.p99)),
+    loadgenCpu: median(runs.map((r) => r.loadgenCpu)),
+    serverCpu: median(used.map((r) => r.serverCpu)),
+    rounds: runs.length,
+    discarded,
+    loadgenBound: allSaturated,
+    errors: runs.reduce((s, r) => s + r.errors + r.timeouts, 0),
+    unexpected: runs.reduce((s, r) => s + Object.entries(r.statuses).filter(([code]) => Number(code) !== r.expect).reduce((a, [, n]) => a + n, 0), 0),
+  };
+}
+
+/**
+ * targets: [{ key, label, url, request: { path, method, headers, body, randomPath, todoBody, expectStatus }, pid }]
+ * ratePlan: fractions of the reference's max rate for the fixed-rate latency runs (e.g. [0.25, 0.5, 0.75]).
+ */
+export async function runHttpScenario(ctx, { targets, reference, connections = 32, ratePlan = [0.5] }) {
+  const { durations, rounds, progress } = ctx;
+  const withServerCpu = async (target, spec) => {
+    const { processCpuSeconds } = await import('./procs.mjs');
+    const before = processCpuSeconds(target.pid);
+    const t0 = performance.now();
+    const result = await httpLoad(spec);
+    result.serverCpu = (processCpuSeconds(target.pid) - before) / ((performance.now() - t0) / 1000);
+    result.expect = spec.expectStatus ?? 200;
+    return result;
+  };
+  const spec = (target, extra) => ({ url: target.url, connections, ...target.request, ...extra });
+
+  for (const target of targets) {
+    progress(`warm-up ${target.label}`);
+    await withServerCpu(target, spec(target, { duration: durations.warmup }));
+  }
+  const maxRuns = Object.fromEntries(targets.map((t) => [t.key, []]));
+  for (let r = 0; r < rounds; r += 1) {
+    for (const target of targets) {
+      const result = await withServerCpu(target, spec(target, { duration: durations.http }));
+      maxRuns[target.key].push(result);
+      progress(`round ${r + 1}/${rounds} max ${target.label}: ${Math.round(result.rps)} req/s, p99 ${round(result.p99)} ms, load generator ${round(result.loadgenCpu)} core${result.saturated ? ' (saturated: discarded)' : ''}`);
+    }
+  }
+  const max = Object.fromEntries(targets.map((t) => [t.key, summarize(maxRuns[t.key])]));
+  const referenceRate = max[reference].rps;
+  const fixed = {};
+  for (const fraction of ratePlan) {
+    const rate = Math.max(10, Math.round(referenceRate * fraction));
+    const runs = Object.fromEntries(targets.map((t) => [t.key, []]));
+    for (let r = 0; r < rounds; r += 1) {
+      for (const target of targets) {
+        const result = await withServerCpu(target, spec(target, { duration: durations.http, overallRate: rate, connections: Math.min(connections, 16) }));
+        runs[target.key].push(result);
+        progress(`round ${r + 1}/${rounds} at ${Math.round(fraction * 100)}% (${rate} req/s) ${target.label}: p50 ${round(result.p50, 3)} ms, p99 ${round(result.p99, 3)} ms`);
+      }
+    }
+    fixed[fraction] = { rate, ...Object.fromEntries(targets.map((t) => [t.key, summarize(runs[t.key])])) };
+    fixed[fraction].raw = runs;
+  }
+  return { max, maxRuns, fixed, referenceRate };
+}
+
+/** Per-round throughput ratios candidate/baseline (paired by round). */
+export function pairedRatio(maxRuns, candidate, baseline) {
+  const c = maxRuns[candidate];
+  const b = maxRuns[baseline];
+  const ratios = c.map((run, i) => run.rps / b[i].rps).filter(Number.isFinite);
+  const [min, max] = minMax(ratios);
+  return { median: median(ratios), min, max };
+}
+
+export function latencyChart(title, result, targets) {
+  const series = [];
+  for (const target of targets) {
+    const points99 = [];
+    const points50 = [];
+    for (const fraction of Object.keys(result.fixed)) {
+      const s = result.fixed[fraction][target.key];
+      points99.push([result.fixed[fraction].rate, s.p99]);
+      points50.push([result.fixed[fraction].rate, s.p50]);
+    }
+    const m = result.max[target.key];
+    points99.push([m.rps, m.p99]);
+    points50.push([m.rps, m.p50]);
+    series.push({ name: `${target.label} p99`, points: points99 });
+    series.push({ name: `${target.label} p50`, points: points50, dashed: true });
+  }
+  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+  series.forEach((s, i) => (s.color = colors[Math.floor(i / 2) % colors.length]));
+  return { title, xLabel: 'offered load (req/s; last point: closed-loop maximum)', yLabel: 'latency (ms)', series };
+}

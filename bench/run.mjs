@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --only=<scenario>[,<scenario>]] [-- --out=<dir>] [-- --smoke] [-- --profile]`
+// Runs every scenario candidate-beside-baseline on loopback, writes <out>/results.json, one SVG per
+// scenario and BENCHMARKS.md (repo root by default; inside <out> when --out is given).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { machineLabel, machineText } from './lib/machine.mjs';
+import { stopAll } from './lib/procs.mjs';
+import { ROOT, cleanScratch, issueTokens, startBaseline, startFerretDb, startNginx, startRedis, startService } from './lib/stack.mjs';
+import { lineChart, barChart } from './lib/svg.mjs';
+import { writeReport } from './lib/report.mjs';
+import * as authVerify from './scenarios/auth-verify.mjs';
+import * as todoApi from './scenarios/todo-api.mjs';
+import * as gateway from './scenarios/gateway.mjs';
+import * as endToEnd from './scenarios/end-to-end.mjs';
+import * as replicas from './scenarios/replicas.mjs';
+
+export const SCENARIOS = [authVerify, todoApi, gateway, endToEnd, replicas];
+
+function parseArgs(argv) {
+  const args = { quick: false, smoke: false, profile: false, only: undefined, out: undefined, rounds: undefined };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const [key, inline] = arg.split(/=(.*)/s, 2);
+    const value = () => inline ?? argv[++i];
+    switch (key) {
+      case '--quick': args.quick = true; break;
+      case '--smoke': args.smoke = true; args.quick = true; break;
+      case '--profile': args.profile = true; break;
+      case '--only': args.only = value().split(','); break;
+      case '--out': args.out = resolve(value()); break;
+      case '--rounds': args.rounds = Number(value()); break;
+      case '--sockets': args.sockets = Number(value()); break;
+      case '--help': case '-h':
+        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--profile]');
+        console.log(`scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown argument ${arg}`);
+    }
+  }
+  return args;
+}
+
+/** Sizes per mode. Full: the issue's numbers; quick: minutes; smoke: seconds (npm test). */
+function params(args) {
+  const mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
+  const base = {
+    full: { rounds: 3, durations: { warmup: 2, http: 3 }, sockets: 10_000, socketProcesses: 4, seedTodos: 100_000, e2e: { rate: 100, seconds: 30, users: 100 }, emitSteps: [250, 500, 1000, 2000, 4000, 8000], stepSeconds: 3, broadcasts: 5, replicaSockets: 2_000 },
+    quick: { rounds: 3, durations: { warmup: 1, http: 2 }, sockets: 2_000, socketProcesses: 2, seedTodos: 10_000, e2e: { rate: 100, seconds: 10, users: 50 }, emitSteps: [250, 500, 1000, 2000, 4000], stepSeconds: 2, broadcasts: 3, replicaSockets: 500 },
+    smoke: { rounds: 1, durations: { warmup: 0.3, http: 0.5 }, sockets: 20, socketProcesses: 1, seedTodos: 200, e2e: { rate: 20, seconds: 1, users: 5 }, emitSteps: [50, 100], stepSeconds: 0.5, broadcasts: 1, replicaSockets: 10 },
+  }[mode];
+  if (args.rounds) {
+    base.rounds = args.rounds;
+  }
+  if (args.sockets) {
+    base.sockets = args.sockets;
+  }
+  return { mode, ...base };
+}
+
+function stamp() {
+  return new Date().toISOString().slice(11, 19);
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const p = params(args);
+  const outDir = args.out ?? join(ROOT, 'bench', 'results');
+  const mdPath = args.out ? join(args.out, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md');
+  mkdirSync(outDir, { recursive: true });
+  const names = (s) => [s.name, ...(s.covers ?? [])];
+  const selected = SCENARIOS.filter((s) => !args.only || names(s).some((n) => args.only.includes(n)));
+  if (!selected.length) {
+    throw new Error(`no scenario matches ${args.only}; known: ${SCENARIOS.flatMap(names).join(', ')}`);
+  }
+  const machine = machineLabel();
+  const command = `npm run bench --${args.quick && !args.smoke ? ' --quick' : ''}${args.smoke ? ' --smoke' : ''}${args.only ? ` --only=${args.only.join(',')}` : ''}${args.rounds ? ` --rounds=${args.rounds}` : ''}${args.sockets ? ` --sockets=${args.sockets}` : ''}`.replace(/ --$/, '');
+  console.log(`[bench ${stamp()}] ${p.mode} run on ${machineText(machine)}; scenarios: ${selected.map((s) => s.name).join(', ')}`);
+  const startedAt = new Date().toISOString();
+
+  let redis;
+  let mongo;
+  const shared = {
+    redis: async () => (redis ??= await startRedis()),
+    mongo: async () => (mongo ??= await startFerretDb()),
+  };
+  const results = [];
+  for (const scenario of selected) {
+    const t0 = Date.now();
+    const owned = [];
+    const progress = (message) => console.log(`[bench ${stamp()}] ${scenario.name}: ${message}`);
+    const options = { profile: args.profile, profileDir: join(outDir, 'profiles') };
+    const ctx = {
+      ...p,
+      smoke: args.smoke,
+      quick: args.quick,
+      progress,
+      ...shared,
+      service: async (name, env, tag = '') => {
+        const handle = await startService(name, env, { ...options, name: `${name}${tag}` });
+        owned.push(handle);
+        return handle;
+      },
+      baseline: async (file, env) => {
+        const handle = await startBaseline(file, env, options);
+        owned.push(handle);
+        return handle;
+      },
+      nginx: async () => {
+        const handle = await startNginx();
+        owned.push(handle);
+        return handle;
+      },
+      own: (closable) => owned.push(closable),
+      tokens: (authUrl, users) => issueTokens(authUrl, users),
+    };
+    progress('starting');
+    const entries = [];
+    try {
+      const out = await scenario.run(ctx);
+      const seconds = (Date.now() - t0) / 1000;
+      for (const part of out.parts ?? [{ name: scenario.name, title: scenario.title, ...out }]) {
+        const svg = part.chart.type === 'bar' ? barChart(part.chart) : lineChart(part.chart);
+        const svgFile = `${part.name}.svg`;
+        writeFileSync(join(outDir, svgFile), svg);
+        entries.push({ name: part.name, title: part.title, rows: part.rows, conditions: part.conditions, data: part.data, svg: svgFile, seconds });
+      }
+      progress(`done in ${Math.round(seconds)} s`);
+    } catch (error) {
+      progress(`FAILED: ${error.stack ?? error}`);
+      for (const partName of scenario.covers ?? [scenario.name]) {
+        entries.push({ name: partName, title: scenario.title, error: String(error.message ?? error), rows: [], seconds: (Date.now() - t0) / 1000 });
+      }
+    } finally {
+      for (const handle of owned.reverse()) {
+        await (handle.close?.() ?? handle.stop?.())?.catch?.(() => undefined);
+      }
+    }
+    results.push(...entries);
+  }
+  await stopAll();
+  cleanScratch();
+  const report = { machine, command, mode: p.mode, params: p, startedAt, finishedAt: new Date().toISOString(), scenarios: results };
+  writeFileSync(join(outDir, 'results.json'), JSON.stringify(report, null, 2));
+  writeReport(mdPath, report, { outDir, mdPath });
+  console.log(`[bench ${stamp()}] wrote ${join(outDir, 'results.json')} and ${mdPath}`);
+  if (results.some((r) => r.error)) {
+    process.exitCode = 1;
+  }
+}
+
+const stopping = async (signal) => {
+  console.log(`[bench] ${signal}: stopping the processes the bench started`);
+  await stopAll();
+  cleanScratch();
+  process.exit(130);
+};
+process.on('SIGINT', () => void stopping('SIGINT'));
+process.on('SIGTERM', () => void stopping('SIGTERM'));
+
+main().catch(async (error) => {
+  console.error(`[bench] ${error.stack ?? error}`);
+  await stopAll();
+  cleanScratch();
+  process.exit(1);
+});

@@ -1,0 +1,164 @@
+// Scenario 6: POST /todos/{id}/complete/downstream at a fixed rate → the user's client receives and
+// acknowledges the event. Candidate: todo-service → event-gateway. Baseline: the same chain built
+// raw (Fastify + mongodb → raw socket.io), which stores nothing and retries nothing.
+import { MongoClient } from 'mongodb';
+import { rateLoad } from '../lib/http-load.mjs';
+import { SocketPool } from '../lib/sockets.mjs';
+import { median, minMax, percentile, round } from '../lib/stats.mjs';
+
+export const name = 'end-to-end';
+export const title = 'End to end: complete/downstream → client acknowledgement at a fixed rate';
+
+const DB = 'bench_e2e';
+const PCTS = [50, 75, 90, 95, 99, 99.9, 100];
+
+async function createTodos(url, users, count) {
+  const ids = [];
+  let index = 0;
+  async function lane() {
+    while (index < count) {
+      const i = index++;
+      const response = await fetch(`${url}/todos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userid: users[i % users.length], content: { title: `e2e ${i}` } }),
+      });
+      const body = await response.json();
+      if (response.status !== 201) {
+        throw new Error(`POST /todos answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
+      }
+      ids.push(body.todoid);
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, lane));
+  return ids.sort((a, b) => a - b);
+}
+
+async function ackedCount(url, ids) {
+  let acked = 0;
+  let index = 0;
+  async function lane() {
+    while (index < ids.length) {
+      const id = ids[index++];
+      const body = await (await fetch(`${url}/todos/${id}`)).json();
+      if (body.downstream?.status === 'acked') {
+        acked += 1;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, lane));
+  return acked;
+}
+
+export async function run(ctx) {
+  const { progress } = ctx;
+  const mongo = await ctx.mongo();
+  const redis = await ctx.redis();
+  const mongoUri = `${mongo.url}/${DB}`;
+  const client = new MongoClient(mongoUri);
+  await client.connect();
+  for (const collection of ['todos', 'baseline_todos']) {
+    await client.db().collection(collection).createIndex({ todoid: 1 }, { unique: true });
+  }
+  await client.close();
+  const auth = await ctx.service('auth-service', { REDIS_URL: redis.url });
+  const gateway = await ctx.service('event-gateway', { REDIS_URL: redis.url });
+  const todo = await ctx.service('todo-service', { REDIS_URL: redis.url, MONGODB_URI: mongoUri, EVENT_API_URL: gateway.url });
+  const raw = await ctx.baseline('raw-socketio.mjs', { REDIS_URL: redis.url });
+  const rawTodo = await ctx.baseline('todo-fastify-mongo.mjs', { MONGODB_URI: mongoUri, TODO_COLLECTION: 'baseline_todos', COUNTER_COLLECTION: 'bench_baseline_counters', EVENT_API_URL: raw.url });
+  const { rate, seconds, users: U } = ctx.e2e;
+  const users = Array.from({ length: U }, (_, i) => `bench-e2e-${i}`);
+  const clients = await ctx.tokens(auth.url, users);
+  const targets = [
+    { key: 'candidate', label: 'todo-service → event-gateway', todoUrl: todo.url, socketUrl: gateway.url },
+    { key: 'baseline', label: 'Fastify+mongodb → raw socket.io', todoUrl: rawTodo.url, socketUrl: raw.url },
+  ];
+  for (const t of targets) {
+    t.pool = new SocketPool(1);
+    ctx.own({ close: () => t.pool.close() });
+    const result = await t.pool.connect(t.socketUrl, clients);
+    if (result.connected < U) {
+      throw new Error(`${t.label}: ${result.connected}/${U} sockets connected: ${JSON.stringify(result.failures)}`);
+    }
+  }
+  const count = Math.round(rate * seconds);
+  const runs = { candidate: [], baseline: [] };
+  for (let r = 0; r < ctx.rounds; r += 1) {
+    for (const t of targets) {
+      progress(`round ${r + 1}/${ctx.rounds} ${t.label}: creating ${count} todos`);
+      const ids = await createTodos(t.todoUrl, users, count);
+      await t.pool.reset();
+      progress(`round ${r + 1}/${ctx.rounds} ${t.label}: completing ${count} at ${rate}/s for ${seconds} s`);
+      const load = await rateLoad({ base: t.todoUrl, kind: 'complete', todoids: ids, rate, durationS: seconds, connections: 16, expectStatus: 200 });
+      await t.pool.settle(count, { timeoutMs: 20_000, quietMs: 5_000 });
+      const got = await t.pool.collect();
+      const arrivals = new Map();
+      for (const [todoid, at] of got.todoArrivals) {
+        if (!arrivals.has(todoid) || arrivals.get(todoid) > at) {
+          arrivals.set(todoid, at);
+        }
+      }
+      const latencies = [];
+      for (const [todoid, sentAt] of load.sendTimes) {
+        if (arrivals.has(todoid)) {
+          latencies.push(arrivals.get(todoid) - sentAt);
+        }
+      }
+      const run = {
+        completions: load.accepted,
+        statuses: load.statuses,
+        received: arrivals.size,
+        lost: count - arrivals.size,
+        duplicates: got.received - arrivals.size,
+        percentiles: Object.fromEntries(PCTS.map((p) => [p, percentile(latencies, p)])),
+        httpP99: load.httpP99,
+        loadgenCpu: load.loadgenCpu,
+      };
+      if (t.key === 'candidate') {
+        // Receipts: each todo's downstream.status becomes `acked` within 2 s of the ack (SPEC 3).
+        const deadline = Date.now() + 10_000;
+        do {
+          run.acked = await ackedCount(t.todoUrl, ids);
+        } while (run.acked < count && Date.now() < deadline && (await new Promise((res) => setTimeout(res, 500))) === undefined);
+      }
+      runs[t.key].push(run);
+      progress(`round ${r + 1}/${ctx.rounds} ${t.label}: ${run.received}/${count} received, lost ${run.lost}, p50 ${round(run.percentiles[50], 1)} ms, p99 ${round(run.percentiles[99], 1)} ms${run.acked !== undefined ? `, receipts acked ${run.acked}/${count}` : ''}`);
+    }
+  }
+  for (const t of targets) {
+    await t.pool.disconnect();
+  }
+  const sum = Object.fromEntries(
+    targets.map((t) => [t.key, { p50: median(runs[t.key].map((x) => x.percentiles[50])), p99: median(runs[t.key].map((x) => x.percentiles[99])), lost: runs[t.key].reduce((s, x) => s + x.lost, 0) }]),
+  );
+  const ratios = runs.candidate.map((c, i) => c.percentiles[99] / runs.baseline[i].percentiles[99]);
+  const [min, max] = minMax(ratios);
+  const acked = runs.candidate.reduce((s, x) => s + (x.acked ?? 0), 0);
+  const total = count * ctx.rounds;
+  return {
+    rows: [
+      {
+        scenario: `End to end, ${rate} completions/s for ${seconds} s (${U} users)`,
+        baseline: `raw chain: p50 ${round(sum.baseline.p50, 1)} / p99 ${round(sum.baseline.p99, 1)} ms, lost ${sum.baseline.lost}`,
+        candidate: `todo-service → gateway: p50 ${round(sum.candidate.p50, 1)} / p99 ${round(sum.candidate.p99, 1)} ms, lost ${sum.candidate.lost}/${total}, receipts acked ${acked}/${total}`,
+        ratio: { median: median(ratios), min, max },
+        ratioNote: 'p99 latency ratio (lower is better)',
+        latency: `p50 ${round(sum.candidate.p50, 1)} / p99 ${round(sum.candidate.p99, 1)} ms`,
+        target: 'p99 ≤ 100 ms and zero lost',
+        met: sum.candidate.p99 <= 100 && sum.candidate.lost === 0,
+      },
+    ],
+    chart: {
+      title: `End to end: completion → client receipt latency percentiles (${rate}/s, ${seconds} s)`,
+      xLabel: 'percentile rank (50 … 100; points at 50, 75, 90, 95, 99, 99.9, 100)',
+      yLabel: 'latency (ms)',
+      series: targets.map((t) => ({ name: t.label, points: PCTS.map((p) => [p, median(runs[t.key].map((x) => x.percentiles[p]))]) })),
+    },
+    data: { runs },
+    conditions: [
+      `open-loop generator (undici, 16 connections) at ${rate}/s for ${seconds} s per round, ${ctx.rounds} rounds interleaved; latency = client receipt − POST send on CLOCK_MONOTONIC; the client acknowledges on receipt`,
+      `${U} users, one socket each, in one client process; todos created just before each round through each chain's own POST /todos`,
+      'lost = completed todos whose event no client received within 20 s of the last completion; receipts = todos whose downstream.status read back as acked (candidate only)',
+    ],
+  };
+}
