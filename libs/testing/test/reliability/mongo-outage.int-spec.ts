@@ -1,0 +1,105 @@
+/* Fault 4 (issue 9): the MongoDB-protocol server is SIGKILLed while clients keep creating todos.
+ * Requests during the outage get 503 problem+json within a bounded time (never a 500, never a hang),
+ * the todo-service recovers by itself when the server is back, and every 201 it returned is readable. */
+import { type LocalServer, serviceEnv, spawnService, startFerretDb, testNamespace, type ServiceProcess, waitFor } from '@app/testing';
+import type { TodoJson } from '@app/contracts';
+import { requestJson } from './support';
+
+/** Longest a request may take during the outage before it counts as a hang. */
+const BOUND_MS = 15_000;
+
+interface Outcome {
+  status: number;
+  ms: number;
+  contentType: string | null;
+  body: unknown;
+  phase: 'before' | 'outage' | 'after';
+}
+
+describe('fault: the MongoDB-protocol server stops during creates', () => {
+  const ns = testNamespace();
+  let mongo: LocalServer;
+  let todo: ServiceProcess;
+
+  beforeAll(async () => {
+    mongo = await startFerretDb();
+    todo = await spawnService(
+      'todo-service',
+      serviceEnv('todo-service', ns, { MONGODB_URI: `${mongo.url}outage`, HEALTH_TIMEOUT_MS: '500', LOG_LEVEL: 'warn' }),
+      { waitReady: true },
+    );
+  });
+
+  afterAll(async () => {
+    await todo?.stop();
+    await mongo?.dispose();
+  });
+
+  it('answers 503 problem+json within a bounded time during the outage, recovers by itself, and every 201 is readable afterwards', async () => {
+    const outcomes: Outcome[] = [];
+    let phase: Outcome['phase'] = 'before';
+    let running = true;
+    let sequence = 0;
+    const writer = async (worker: number): Promise<void> => {
+      while (running) {
+        const started = Date.now();
+        const at = phase;
+        const n = sequence++;
+        try {
+          const response = await requestJson(`${todo.url}/todos`, {
+            body: { userid: `writer-${worker}`, content: { title: `create ${n}`, n } },
+            timeoutMs: BOUND_MS + 5_000,
+          });
+          outcomes.push({ status: response.status, ms: Date.now() - started, contentType: response.headers.get('content-type'), body: response.body, phase: at });
+        } catch (error) {
+          outcomes.push({ status: -1, ms: Date.now() - started, contentType: null, body: String(error), phase: at });
+        }
+      }
+    };
+    const writers = Promise.all([0, 1, 2, 3].map(writer));
+
+    await waitFor(() => outcomes.filter((o) => o.status === 201).length >= 20, { timeoutMs: 20_000, description: '20 creates before the outage' });
+    await mongo.stop('SIGKILL');
+    phase = 'outage';
+    await waitFor(() => outcomes.filter((o) => o.phase === 'outage' && o.status === 503).length >= 8, {
+      timeoutMs: 60_000,
+      description: '8 answers of 503 during the outage',
+    });
+    await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 503, { timeoutMs: 10_000, description: 'readiness 503 during the outage' });
+
+    await mongo.start();
+    phase = 'after';
+    await waitFor(() => outcomes.filter((o) => o.phase === 'after' && o.status === 201).length >= 10, {
+      timeoutMs: 60_000,
+      description: '10 creates accepted after the server is back',
+    });
+    running = false;
+    await writers;
+    await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 200, { timeoutMs: 10_000, description: 'readiness 200 after the outage' });
+
+    const unexpected = outcomes.filter((o) => o.status !== 201 && o.status !== 503);
+    expect(unexpected).toEqual([]);
+    const unavailable = outcomes.filter((o) => o.status === 503);
+    for (const answer of unavailable) {
+      expect(answer.contentType).toContain('application/problem+json');
+      expect(answer.body).toMatchObject({ status: 503, title: expect.any(String), type: expect.any(String) });
+    }
+    const slowest = Math.max(...outcomes.map((o) => o.ms));
+    expect(slowest).toBeLessThanOrEqual(BOUND_MS);
+
+    const accepted = outcomes.filter((o) => o.status === 201).map((o) => o.body as { todoid: number; userid: string; content: { n: number } });
+    expect(new Set(accepted.map((t) => t.todoid)).size).toBe(accepted.length);
+    const unreadable: number[] = [];
+    for (const created of accepted) {
+      const read = await requestJson<TodoJson>(`${todo.url}/todos/${created.todoid}`);
+      if (read.status !== 200 || read.body.userid !== created.userid || read.body.content?.n !== created.content.n) {
+        unreadable.push(created.todoid);
+      }
+    }
+    expect(unreadable).toEqual([]);
+    process.stderr.write(
+      `[reliability] mongo SIGKILL: ${outcomes.length} creates, ${accepted.length} x 201 (all readable), ${unavailable.length} x 503, ` +
+        `slowest ${slowest} ms, 503 latency max ${Math.max(...unavailable.map((o) => o.ms))} ms\n`,
+    );
+  });
+});
