@@ -1,7 +1,15 @@
 /* Fault 4 (issue 9): the MongoDB-protocol server is SIGKILLed while clients keep creating todos.
  * Requests during the outage get 503 problem+json within a bounded time (never a 500, never a hang),
  * the todo-service recovers by itself when the server is back, and every 201 it returned is readable. */
-import { type LocalServer, serviceEnv, spawnService, startFerretDb, testNamespace, type ServiceProcess, waitFor } from '@app/testing';
+import {
+  type LocalServer,
+  serviceEnv,
+  spawnService,
+  startFerretDb,
+  testNamespace,
+  type ServiceProcess,
+  waitFor,
+} from '@app/testing';
 import type { TodoJson } from '@app/contracts';
 import { requestJson } from './support';
 
@@ -25,7 +33,11 @@ describe('fault: the MongoDB-protocol server stops during creates', () => {
     mongo = await startFerretDb();
     todo = await spawnService(
       'todo-service',
-      serviceEnv('todo-service', ns, { MONGODB_URI: `${mongo.url}outage`, HEALTH_TIMEOUT_MS: '500', LOG_LEVEL: 'warn' }),
+      serviceEnv('todo-service', ns, {
+        MONGODB_URI: `${mongo.url}outage`,
+        HEALTH_TIMEOUT_MS: '500',
+        LOG_LEVEL: 'warn',
+      }),
       { waitReady: true },
     );
   });
@@ -50,22 +62,40 @@ describe('fault: the MongoDB-protocol server stops during creates', () => {
             body: { userid: `writer-${worker}`, content: { title: `create ${n}`, n } },
             timeoutMs: BOUND_MS + 5_000,
           });
-          outcomes.push({ status: response.status, ms: Date.now() - started, contentType: response.headers.get('content-type'), body: response.body, phase: at });
+          outcomes.push({
+            status: response.status,
+            ms: Date.now() - started,
+            contentType: response.headers.get('content-type'),
+            body: response.body,
+            phase: at,
+          });
         } catch (error) {
-          outcomes.push({ status: -1, ms: Date.now() - started, contentType: null, body: String(error), phase: at });
+          outcomes.push({
+            status: -1,
+            ms: Date.now() - started,
+            contentType: null,
+            body: String(error),
+            phase: at,
+          });
         }
       }
     };
     const writers = Promise.all([0, 1, 2, 3].map(writer));
 
-    await waitFor(() => outcomes.filter((o) => o.status === 201).length >= 20, { timeoutMs: 20_000, description: '20 creates before the outage' });
+    await waitFor(() => outcomes.filter((o) => o.status === 201).length >= 20, {
+      timeoutMs: 20_000,
+      description: '20 creates before the outage',
+    });
     await mongo.stop('SIGKILL');
     phase = 'outage';
     await waitFor(() => outcomes.filter((o) => o.phase === 'outage' && o.status === 503).length >= 8, {
       timeoutMs: 60_000,
       description: '8 answers of 503 during the outage',
     });
-    await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 503, { timeoutMs: 10_000, description: 'readiness 503 during the outage' });
+    await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 503, {
+      timeoutMs: 10_000,
+      description: 'readiness 503 during the outage',
+    });
 
     await mongo.start();
     phase = 'after';
@@ -75,7 +105,10 @@ describe('fault: the MongoDB-protocol server stops during creates', () => {
     });
     running = false;
     await writers;
-    await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 200, { timeoutMs: 10_000, description: 'readiness 200 after the outage' });
+    await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 200, {
+      timeoutMs: 10_000,
+      description: 'readiness 200 after the outage',
+    });
 
     const unexpected = outcomes.filter((o) => o.status !== 201 && o.status !== 503);
     expect(unexpected).toEqual([]);
@@ -87,12 +120,18 @@ describe('fault: the MongoDB-protocol server stops during creates', () => {
     const slowest = Math.max(...outcomes.map((o) => o.ms));
     expect(slowest).toBeLessThanOrEqual(BOUND_MS);
 
-    const accepted = outcomes.filter((o) => o.status === 201).map((o) => o.body as { todoid: number; userid: string; content: { n: number } });
+    const accepted = outcomes
+      .filter((o) => o.status === 201)
+      .map((o) => o.body as { todoid: number; userid: string; content: { n: number } });
     expect(new Set(accepted.map((t) => t.todoid)).size).toBe(accepted.length);
     const unreadable: number[] = [];
     for (const created of accepted) {
       const read = await requestJson<TodoJson>(`${todo.url}/todos/${created.todoid}`);
-      if (read.status !== 200 || read.body.userid !== created.userid || read.body.content?.n !== created.content.n) {
+      if (
+        read.status !== 200 ||
+        read.body.userid !== created.userid ||
+        read.body.content?.n !== created.content.n
+      ) {
         unreadable.push(created.todoid);
       }
     }

@@ -36,7 +36,11 @@ export async function requestJson<T = Record<string, unknown>>(
   return { status: response.status, headers: response.headers, body: body as T };
 }
 
-export async function createTodo(todoUrl: string, userid: string, content: Record<string, unknown> = { title: 't' }): Promise<TodoJson> {
+export async function createTodo(
+  todoUrl: string,
+  userid: string,
+  content: Record<string, unknown> = { title: 't' },
+): Promise<TodoJson> {
   const response = await requestJson<TodoJson>(`${todoUrl}/todos`, { body: { userid, content } });
   if (response.status !== 201) {
     throw new Error(`POST /todos answered ${response.status}: ${JSON.stringify(response.body)}`);
@@ -50,7 +54,9 @@ export interface Completion {
 }
 
 export async function completeTodo(todoUrl: string, todoid: number): Promise<Completion> {
-  const response = await requestJson<Completion>(`${todoUrl}/todos/${todoid}/complete/downstream`, { method: 'POST' });
+  const response = await requestJson<Completion>(`${todoUrl}/todos/${todoid}/complete/downstream`, {
+    method: 'POST',
+  });
   if (response.status !== 200) {
     throw new Error(`complete ${todoid} answered ${response.status}: ${JSON.stringify(response.body)}`);
   }
@@ -58,7 +64,11 @@ export async function completeTodo(todoUrl: string, todoid: number): Promise<Com
 }
 
 /** Runs `task` over `items` with at most `concurrency` at a time; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -93,7 +103,12 @@ export interface ClientOptions {
   extraHeaders?: Record<string, string>;
 }
 
-export async function connectUser(url: string, userid: string, token: string, options: ClientOptions = {}): Promise<UserClient> {
+export async function connectUser(
+  url: string,
+  userid: string,
+  token: string,
+  options: ClientOptions = {},
+): Promise<UserClient> {
   const socket = io(url, {
     auth: { token },
     transports: ['websocket'],
@@ -136,7 +151,10 @@ export async function connectUser(url: string, userid: string, token: string, op
   });
   if (options.waitConnected ?? true) {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${userid} did not connect within ${options.timeoutMs ?? 10_000} ms`)), options.timeoutMs ?? 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${userid} did not connect within ${options.timeoutMs ?? 10_000} ms`)),
+        options.timeoutMs ?? 10_000,
+      );
       socket.once('connect', () => {
         clearTimeout(timer);
         resolve();
@@ -151,9 +169,20 @@ export async function connectUser(url: string, userid: string, token: string, op
 }
 
 /** Resolves with the connect_error message a handshake gets (or 'connected' if it was accepted). */
-export function handshakeOutcome(url: string, auth: Record<string, unknown> | undefined, timeoutMs = 10_000, path?: string): Promise<string> {
+export function handshakeOutcome(
+  url: string,
+  auth: Record<string, unknown> | undefined,
+  timeoutMs = 10_000,
+  path?: string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = io(path ? `${url}${path}` : url, { auth, transports: ['websocket'], reconnection: false, forceNew: true, timeout: timeoutMs });
+    const socket = io(path ? `${url}${path}` : url, {
+      auth,
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      timeout: timeoutMs,
+    });
     const timer = setTimeout(() => {
       socket.disconnect();
       reject(new Error('handshake neither connected nor failed in time'));
@@ -172,7 +201,11 @@ export function handshakeOutcome(url: string, auth: Record<string, unknown> | un
 }
 
 /** Waits until `client` holds every id of `ids`; the error names how many are missing. */
-export async function waitForIds(client: UserClient, ids: Iterable<string>, timeoutMs: number): Promise<void> {
+export async function waitForIds(
+  client: UserClient,
+  ids: Iterable<string>,
+  timeoutMs: number,
+): Promise<void> {
   const wanted = [...ids];
   await waitFor(() => wanted.every((id) => client.ids.has(id)), {
     timeoutMs,
