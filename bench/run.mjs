@@ -2,11 +2,12 @@
 // `npm run bench [-- --quick] [-- --only=<scenario>[,<scenario>]] [-- --out=<dir>] [-- --smoke] [-- --profile]`
 // Runs every scenario candidate-beside-baseline on loopback, writes <out>/results.json, one SVG per
 // scenario and BENCHMARKS.md (repo root by default; inside <out> when --out is given).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { machineLabel, machineText } from './lib/machine.mjs';
 import { stopAll } from './lib/procs.mjs';
-import { ROOT, cleanScratch, issueTokens, startBaseline, startFerretDb, startNginx, startRedis, startService } from './lib/stack.mjs';
+import { ROOT, buildPrivateDist, cleanScratch, removePrivateDist, issueTokens, startBaseline, startFerretDb, startNginx, startRedis, startService } from './lib/stack.mjs';
 import { lineChart, barChart } from './lib/svg.mjs';
 import { writeReport } from './lib/report.mjs';
 import * as authVerify from './scenarios/auth-verify.mjs';
@@ -59,6 +60,11 @@ function params(args) {
   return { mode, ...base };
 }
 
+function gitState() {
+  const run = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  return { commit: run(['rev-parse', '--short', 'HEAD']) || 'unknown', dirty: run(['status', '--porcelain', '--', 'apps', 'libs']).length > 0 };
+}
+
 function stamp() {
   return new Date().toISOString().slice(11, 19);
 }
@@ -78,6 +84,9 @@ async function main() {
   const command = `npm run bench --${args.quick && !args.smoke ? ' --quick' : ''}${args.smoke ? ' --smoke' : ''}${args.only ? ` --only=${args.only.join(',')}` : ''}${args.rounds ? ` --rounds=${args.rounds}` : ''}${args.sockets ? ` --sockets=${args.sockets}` : ''}`.replace(/ --$/, '');
   console.log(`[bench ${stamp()}] ${p.mode} run on ${machineText(machine)}; scenarios: ${selected.map((s) => s.name).join(', ')}`);
   const startedAt = new Date().toISOString();
+  buildPrivateDist();
+  const git = gitState();
+  console.log(`[bench ${stamp()}] services built from the working tree at ${git.commit}${git.dirty ? ' (with uncommitted changes)' : ''}`);
 
   let redis;
   let mongo;
@@ -141,7 +150,8 @@ async function main() {
   }
   await stopAll();
   cleanScratch();
-  const report = { machine, command, mode: p.mode, params: p, startedAt, finishedAt: new Date().toISOString(), scenarios: results };
+  removePrivateDist();
+  const report = { machine, command, mode: p.mode, params: p, git, startedAt, finishedAt: new Date().toISOString(), scenarios: results };
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(report, null, 2));
   writeReport(mdPath, report, { outDir, mdPath });
   console.log(`[bench ${stamp()}] wrote ${join(outDir, 'results.json')} and ${mdPath}`);
@@ -154,6 +164,7 @@ const stopping = async (signal) => {
   console.log(`[bench] ${signal}: stopping the processes the bench started`);
   await stopAll();
   cleanScratch();
+  removePrivateDist();
   process.exit(130);
 };
 process.on('SIGINT', () => void stopping('SIGINT'));
@@ -163,5 +174,6 @@ main().catch(async (error) => {
   console.error(`[bench] ${error.stack ?? error}`);
   await stopAll();
   cleanScratch();
+  removePrivateDist();
   process.exit(1);
 });

@@ -13,7 +13,8 @@ export async function targetedStep(pool, postUrl, users, rate, seconds, serverPi
   await pool.settle(load.accepted, { timeoutMs: 10_000, quietMs: 1_000 });
   const got = await pool.collect();
   const wall = (nowMs() - t0) / 1000;
-  const window = Number.isFinite(got.lastAt) && got.lastAt > t0 ? (got.lastAt - t0) / 1000 : load.seconds;
+  // Deliveries per second over the time from the first send to the last arrival.
+  const window = got.lastAt > load.startedAt ? (got.lastAt - load.startedAt) / 1000 : load.seconds;
   return {
     offered: rate,
     sent: load.sent,
@@ -21,7 +22,7 @@ export async function targetedStep(pool, postUrl, users, rate, seconds, serverPi
     statuses: load.statuses,
     received: got.received,
     duplicates: got.duplicates,
-    deliveredRate: got.received / Math.max(window, seconds),
+    deliveredRate: got.received / Math.max(window, load.sendSeconds),
     p50: percentile(got.latencies, 50),
     p99: percentile(got.latencies, 99),
     httpP99: load.httpP99,

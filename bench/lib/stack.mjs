@@ -1,8 +1,8 @@
 // Starts what the scenarios measure, each as its own process on free loopback ports: Redis,
 // FerretDB, the three services from dist/, and the baselines (plain Fastify, nginx, Fastify +
 // native mongodb, raw socket.io). Everything started here is stopped by stopAll().
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,35 @@ export const SECRETS = {
 export const scratch = mkdtempSync(join(tmpdir(), 'downstream-bench-'));
 export function cleanScratch() {
   rmSync(scratch, { recursive: true, force: true });
+}
+
+/**
+ * The bench runs the services from its own build (bench/.dist/<run>/, same SWC command as
+ * scripts/build.mjs) so that another process rebuilding dist/ mid-run cannot pull the code away.
+ */
+let distDir = join(ROOT, 'dist');
+export function buildPrivateDist() {
+  const dir = join(ROOT, 'bench', '.dist', `run-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  const result = spawnSync(
+    join(ROOT, 'node_modules', '.bin', 'swc'),
+    ['apps', 'libs', '-d', dir, '--config-file', '.swcrc', '--ignore', '**/*.spec.ts,**/test/**,libs/testing/**', '--quiet'],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (result.status !== 0) {
+    throw new Error('swc failed to build the services (see above)');
+  }
+  const assets = join(ROOT, 'apps', 'event-gateway', 'src', 'public');
+  if (existsSync(assets)) {
+    cpSync(assets, join(dir, 'apps', 'event-gateway', 'src', 'public'), { recursive: true });
+  }
+  distDir = dir;
+  return dir;
+}
+export function removePrivateDist() {
+  if (distDir.includes(join('bench', '.dist'))) {
+    rmSync(distDir, { recursive: true, force: true });
+  }
 }
 
 export async function startRedis() {
@@ -70,9 +99,9 @@ function nodeArgs(options) {
  */
 export async function startService(name, env, options = {}) {
   const port = await freePort();
-  const main = join(ROOT, 'dist', 'apps', name, 'src', 'main.js');
+  const main = join(distDir, 'apps', name, 'src', 'main.js');
   if (!existsSync(main)) {
-    throw new Error(`${main} is missing: run node scripts/build.mjs`);
+    throw new Error(`${main} is missing: the build did not produce ${name}`);
   }
   const handle = startProcess(name, process.execPath, [...nodeArgs({ ...options, name }), main], {
     ipc: true,

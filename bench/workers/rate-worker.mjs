@@ -91,6 +91,7 @@ const cpu = process.cpuUsage(cpu0);
 const accepted = statuses[spec.expectStatus ?? 202] ?? 0;
 process.stdout.write(
   JSON.stringify({
+    startedAt: start,
     sent,
     accepted,
     statuses,
