@@ -1,12 +1,27 @@
-import { testNamespace, type TestApp, waitFor } from '@app/testing';
-import { closeClients, connectClient, postEvent, startGateway, tokenFor } from './gateway-test-kit';
+import { randomUUID } from 'node:crypto';
+import { RECEIPTS_STREAM } from '@app/contracts';
+import { RedisService } from '@app/redis';
+import { TEST_SECRETS, testNamespace, type TestApp, waitFor } from '@app/testing';
+import { TokenIssuer } from '@app/tokens';
+import {
+  closeClients,
+  connectClient,
+  craftJwt,
+  disconnected,
+  postEvent,
+  startGateway,
+  type TestClient,
+  tokenFor,
+} from './gateway-test-kit';
 
-describe('event-gateway delivery to one user', () => {
+describe('event-gateway: authenticated sockets and durable per-user delivery', () => {
   const ns = testNamespace();
   let gateway: TestApp;
+  let redis: RedisService;
 
   beforeAll(async () => {
     gateway = await startGateway(ns);
+    redis = gateway.app.get(RedisService);
   });
 
   afterEach(() => closeClients());
@@ -15,13 +30,239 @@ describe('event-gateway delivery to one user', () => {
     await gateway?.close();
   });
 
-  it('delivers an event posted for a connected user and answers 202 with the contract shape', async () => {
-    const { token } = await tokenFor(gateway, 'smoke1');
+  const inboxSize = (userid: string): Promise<number> => redis.client.zcard(`inbox:${userid}`);
+  const received = (client: TestClient, id: string): number => client.events.filter((event) => event.id === id).length;
+
+  describe('handshake authentication', () => {
+    const now = (): number => Math.floor(Date.now() / 1000);
+    const claims = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+      sub: 'mallory',
+      roles: [],
+      jti: randomUUID().replace(/-/g, ''),
+      iat: now(),
+      exp: now() + 600,
+      iss: 'downstream-auth',
+      aud: 'downstream',
+      ...overrides,
+    });
+
+    /** Stores the token record the auth-service would write, so only the property under test is wrong. */
+    async function withRecord(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+      await redis.client.set(`auth:token:${String(payload.jti)}`, JSON.stringify({ jti: payload.jti, sub: payload.sub, roles: [], exp: payload.exp }), 'EX', 600);
+      return payload;
+    }
+
+    it.each<[string, () => Promise<string | undefined>]>([
+      ['no token', () => Promise.resolve(undefined)],
+      ['a token that is not a JWT', () => Promise.resolve('not-a-jwt')],
+      ['a bad signature', async () => craftJwt({ alg: 'HS256', typ: 'JWT' }, await withRecord(claims()), 'another-secret-0123456789abcdef0123456789')],
+      ['alg none', async () => craftJwt({ alg: 'none', typ: 'JWT' }, await withRecord(claims()))],
+      ['an expired token', async () => craftJwt({ alg: 'HS256', typ: 'JWT' }, await withRecord(claims({ iat: now() - 3600, exp: now() - 60 })), TEST_SECRETS.jwtSecret)],
+      ['a wrong audience', async () => craftJwt({ alg: 'HS256', typ: 'JWT' }, await withRecord(claims({ aud: 'elsewhere' })), TEST_SECRETS.jwtSecret)],
+      [
+        'a revoked token',
+        async () => {
+          const { token, jti } = await tokenFor(gateway, 'mallory');
+          await gateway.app.get(TokenIssuer).revoke(jti);
+          return token;
+        },
+      ],
+    ])('refuses a handshake with %s: connect_error "unauthorized"', async (_label, makeToken) => {
+      const token = await makeToken();
+      await expect(connectClient(gateway.url, token)).rejects.toMatchObject({ message: 'unauthorized' });
+    });
+
+    it('accepts the control case: a correctly signed token with its record is accepted', async () => {
+      const payload = await withRecord(claims({ sub: 'control' }));
+      const client = await connectClient(gateway.url, craftJwt({ alg: 'HS256', typ: 'JWT' }, payload, TEST_SECRETS.jwtSecret));
+      expect(client.socket.connected).toBe(true);
+    });
+
+    it('connects a valid token as its sub, registers the socket and also accepts Authorization: Bearer', async () => {
+      const { token } = await tokenFor(gateway, 'alice');
+      const byAuth = await connectClient(gateway.url, token);
+      const byHeader = await connectClient(gateway.url, undefined, { headers: { Authorization: `Bearer ${token}` } });
+      const entries = await waitFor(async () => {
+        const response = await fetch(`${gateway.url}/clients/alice`);
+        const body = response.status === 200 ? ((await response.json()) as Array<{ socketId: string }>) : [];
+        return body.length === 2 ? body : undefined;
+      }, { description: 'both sockets of alice in the registry' });
+      expect(entries.map((entry) => entry.socketId).sort()).toEqual([byAuth.socket.id, byHeader.socket.id].sort());
+      expect(entries[0]).toEqual({ userId: 'alice', socketId: expect.any(String), lastConnectedTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    });
+
+    it('disconnects a socket at token expiry unless it re-authenticated with a fresh token', async () => {
+      const short = await tokenFor(gateway, 'expiring', 2);
+      const stays = await connectClient(gateway.url, short.token);
+      const leaves = await connectClient(gateway.url, short.token);
+      const fresh = await tokenFor(gateway, 'expiring', 600);
+      const other = await tokenFor(gateway, 'someone-else', 600);
+      await expect(leaves.socket.timeout(2_000).emitWithAck('reauthenticate', { token: other.token })).resolves.toEqual({ ok: false, error: 'unauthorized' });
+      await expect(stays.socket.timeout(2_000).emitWithAck('reauthenticate', { token: fresh.token })).resolves.toEqual({ ok: true, exp: expect.any(Number) });
+      expect(await disconnected(leaves.socket, 6_000)).toBe('io server disconnect');
+      // The renewed socket is still served: it receives an event posted after the old expiry.
+      await postEvent(gateway.url, 'expiring', { data: { after: 'expiry' }, id: 'after-expiry' });
+      await waitFor(() => received(stays, 'after-expiry') === 1, { description: 'the renewed socket to receive an event' });
+      expect(stays.socket.connected).toBe(true);
+    });
+
+    it('disconnects the sockets of a token when it is revoked', async () => {
+      const { token, jti } = await tokenFor(gateway, 'revokee');
+      const client = await connectClient(gateway.url, token);
+      const reason = disconnected(client.socket);
+      await gateway.app.get(TokenIssuer).revoke(jti);
+      expect(await reason).toBe('io server disconnect');
+    });
+  });
+
+  it('delivers an event to every socket of test001 and to none of test002', async () => {
+    const one = await tokenFor(gateway, 'test001');
+    const two = await tokenFor(gateway, 'test002');
+    const first = await connectClient(gateway.url, one.token);
+    const second = await connectClient(gateway.url, one.token, { transports: ['polling'] });
+    const stranger = await connectClient(gateway.url, two.token);
+    await waitFor(async () => (await redis.client.scard('client-list:user:test001')) === 2, { description: 'both sockets registered' });
+
+    const answer = await postEvent(gateway.url, 'test001', { type: 'todo.completed', data: { todoid: 87 }, id: 'for-test001' });
+    expect(answer).toEqual({ status: 202, body: { id: 'for-test001', userid: 'test001', delivered: 2, stored: true } });
+    await waitFor(() => received(first, 'for-test001') === 1 && received(second, 'for-test001') === 1, { description: 'both sockets of test001' });
+    expect(first.events[0]).toEqual({ id: 'for-test001', type: 'todo.completed', userid: 'test001', data: { todoid: 87 }, createdAt: expect.any(String) });
+    expect(new Date(first.events[0].createdAt).toISOString()).toBe(first.events[0].createdAt);
+
+    // A later event for test002 arrives; the one for test001 never did.
+    await postEvent(gateway.url, 'test002', { data: null, id: 'for-test002' });
+    await waitFor(() => received(stranger, 'for-test002') === 1, { description: 'the event of test002' });
+    expect(stranger.events.map((event) => event.id)).toEqual(['for-test002']);
+    expect(stranger.events[0]).toMatchObject({ type: 'downstream', data: null });
+  });
+
+  it('keeps events posted while the user is offline and delivers all five in order on connect', async () => {
+    for (let i = 1; i <= 5; i += 1) {
+      const answer = await postEvent(gateway.url, 'offline1', { data: { n: i }, id: `offline-${i}` });
+      expect(answer.body).toEqual({ id: `offline-${i}`, userid: 'offline1', delivered: 0, stored: true });
+    }
+    expect(await inboxSize('offline1')).toBe(5);
+    const { token } = await tokenFor(gateway, 'offline1');
     const client = await connectClient(gateway.url, token);
-    await waitFor(async () => (await fetch(`${gateway.url}/clients/smoke1`)).status === 200, { description: 'registry entry' });
-    const answer = await postEvent(gateway.url, 'smoke1', { type: 'todo.completed', data: { todoid: 7 }, id: 'smoke-1' });
-    expect(answer).toEqual({ status: 202, body: { id: 'smoke-1', userid: 'smoke1', delivered: 1, stored: true } });
-    await waitFor(() => client.events.length === 1, { description: 'the event' });
-    expect(client.events[0]).toEqual({ id: 'smoke-1', type: 'todo.completed', userid: 'smoke1', data: { todoid: 7 }, createdAt: expect.any(String) });
+    await waitFor(() => client.events.length === 5, { description: 'five replayed events' });
+    expect(client.events.map((event) => event.id)).toEqual(['offline-1', 'offline-2', 'offline-3', 'offline-4', 'offline-5']);
+    // New events come after the replayed ones, and acknowledged events leave the inbox.
+    await postEvent(gateway.url, 'offline1', { data: { n: 6 }, id: 'offline-6' });
+    await waitFor(() => client.events.length === 6, { description: 'the sixth event' });
+    expect(client.events[5].id).toBe('offline-6');
+    await waitFor(async () => (await inboxSize('offline1')) === 0, { description: 'the inbox to empty after the acks' });
+  });
+
+  it('replays an event that was not acknowledged on the next connect, and not one that was', async () => {
+    const { token } = await tokenFor(gateway, 'forgetful');
+    const first = await connectClient(gateway.url, token, { autoAck: false });
+    await postEvent(gateway.url, 'forgetful', { data: 1, id: 'unacked' });
+    await postEvent(gateway.url, 'forgetful', { data: 2, id: 'acked' });
+    await waitFor(() => first.pendingAcks.size === 2, { description: 'both events' });
+    first.pendingAcks.get('acked')!();
+    await waitFor(async () => (await inboxSize('forgetful')) === 1, { description: 'the acknowledged event to leave the inbox' });
+    first.socket.close();
+
+    const second = await connectClient(gateway.url, token);
+    await waitFor(() => second.events.length === 1, { description: 'the replay' });
+    await postEvent(gateway.url, 'forgetful', { data: 3, id: 'sentinel' });
+    await waitFor(() => received(second, 'sentinel') === 1, { description: 'a later event' });
+    expect(second.events.map((event) => event.id)).toEqual(['unacked', 'sentinel']);
+  });
+
+  it('redelivers an event whose acknowledgement timed out on the next connect', async () => {
+    const quick = await startGateway(ns, { ACK_TIMEOUT_MS: '200' });
+    try {
+      const { token } = await tokenFor(quick, 'slowpoke');
+      const first = await connectClient(quick.url, token, { autoAck: false });
+      await postEvent(quick.url, 'slowpoke', { data: 'late', id: 'late-ack' });
+      await waitFor(() => first.pendingAcks.size === 1, { description: 'the event' });
+      const receivedAt = Date.now();
+      // An acknowledgement after ACK_TIMEOUT_MS is too late: the gateway stopped waiting for it.
+      await waitFor(() => Date.now() - receivedAt > 600, { description: 'the acknowledgement timeout to pass' });
+      first.pendingAcks.get('late-ack')!();
+      await postEvent(quick.url, 'slowpoke', { data: 'next', id: 'next-event' });
+      await waitFor(() => first.pendingAcks.size === 2, { description: 'the next event' });
+      expect(await quick.app.get(RedisService).client.zrange('inbox:slowpoke', 0, -1)).toEqual(['late-ack', 'next-event']);
+      first.socket.close();
+      const second = await connectClient(quick.url, token);
+      await waitFor(() => second.events.length === 2, { description: 'the redelivery' });
+      expect(second.events.map((event) => event.id)).toEqual(['late-ack', 'next-event']);
+    } finally {
+      closeClients();
+      await quick.close();
+    }
+  });
+
+  it('accepts the same id twice with the same answer and delivers it once (online and offline)', async () => {
+    const offlineAnswers = [
+      await postEvent(gateway.url, 'idem1', { data: { v: 1 }, id: 'same-id' }),
+      await postEvent(gateway.url, 'idem1', { data: { v: 2 }, id: 'same-id' }),
+    ];
+    expect(offlineAnswers[1]).toEqual(offlineAnswers[0]);
+    expect(offlineAnswers[0]).toEqual({ status: 202, body: { id: 'same-id', userid: 'idem1', delivered: 0, stored: true } });
+    const { token } = await tokenFor(gateway, 'idem1');
+    const client = await connectClient(gateway.url, token);
+    await waitFor(() => received(client, 'same-id') === 1, { description: 'the event' });
+    await waitFor(async () => (await inboxSize('idem1')) === 0, { description: 'the ack' });
+
+    const again = await postEvent(gateway.url, 'idem1', { data: { v: 3 }, id: 'same-id' });
+    expect(again).toEqual(offlineAnswers[0]);
+    const online = await postEvent(gateway.url, 'idem1', { data: 'x', id: 'online-id' });
+    expect(await postEvent(gateway.url, 'idem1', { data: 'x', id: 'online-id' })).toEqual(online);
+    await postEvent(gateway.url, 'idem1', { data: 'end', id: 'idem-sentinel' });
+    await waitFor(() => received(client, 'idem-sentinel') === 1, { description: 'the sentinel' });
+    expect(client.events.map((event) => event.id)).toEqual(['same-id', 'online-id', 'idem-sentinel']);
+    expect(client.events[0].data).toEqual({ v: 1 });
+  });
+
+  it('generates an id when none is given, and the same id for another user is a different event', async () => {
+    const generated = await postEvent(gateway.url, 'gen1', { data: {} });
+    expect(generated.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    const a = await postEvent(gateway.url, 'gen1', { data: 'a', id: 'shared' });
+    const b = await postEvent(gateway.url, 'gen2', { data: 'b', id: 'shared' });
+    expect([a.body.userid, b.body.userid]).toEqual(['gen1', 'gen2']);
+    expect(await inboxSize('gen2')).toBe(1);
+  });
+
+  it('appends a delivery receipt to the receipts stream when the client acknowledges', async () => {
+    const { token } = await tokenFor(gateway, 'receipt1');
+    const client = await connectClient(gateway.url, token, { autoAck: false });
+    const before = new Date().toISOString();
+    await postEvent(gateway.url, 'receipt1', { type: 'todo.completed', data: { todoid: 5 }, id: 'receipt-event' });
+    await waitFor(() => client.pendingAcks.size === 1, { description: 'the event' });
+    const receiptsOf = async (): Promise<Array<Record<string, string>>> =>
+      (await redis.client.xrange(RECEIPTS_STREAM, '-', '+'))
+        .map(([, fields]) => Object.fromEntries(fields.reduce<string[][]>((pairs, value, i) => (i % 2 === 0 ? [...pairs, [value]] : (pairs[pairs.length - 1].push(value), pairs)), [])))
+        .filter((entry) => entry.userid === 'receipt1');
+    expect(await receiptsOf()).toEqual([]);
+    client.pendingAcks.get('receipt-event')!();
+    const [receipt] = await waitFor(async () => {
+      const receipts = await receiptsOf();
+      return receipts.length > 0 ? receipts : undefined;
+    }, { description: 'the receipt' });
+    expect(receipt).toEqual({ eventId: 'receipt-event', userid: 'receipt1', type: 'todo.completed', ackedAt: expect.any(String) });
+    expect(receipt.ackedAt >= before).toBe(true);
+    expect(await inboxSize('receipt1')).toBe(0);
+  });
+
+  it('drops the oldest events beyond EVENT_INBOX_MAX and counts them as expired', async () => {
+    const small = await startGateway(ns, { EVENT_INBOX_MAX: '3' });
+    try {
+      for (let i = 1; i <= 5; i += 1) {
+        await postEvent(small.url, 'bounded', { data: i, id: `bounded-${i}` });
+      }
+      const { token } = await tokenFor(small, 'bounded');
+      const client = await connectClient(small.url, token);
+      await waitFor(() => client.events.length === 3, { description: 'the three newest events' });
+      expect(client.events.map((event) => event.id)).toEqual(['bounded-3', 'bounded-4', 'bounded-5']);
+      const metrics = await (await fetch(`${small.url}/metrics`)).text();
+      expect(metrics).toMatch(/gateway_events_expired_total\{[^}]*\} 2/);
+      expect(metrics).toMatch(/gateway_events_replayed_total\{[^}]*\} 3/);
+      expect(metrics).toMatch(/gateway_connected_sockets\{[^}]*\} 1/);
+    } finally {
+      closeClients();
+      await small.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import type { DownstreamEvent } from '@app/contracts';
 import { serviceEnv, startTestApp, type TestApp, type TestNamespace } from '@app/testing';
@@ -86,4 +87,26 @@ export async function broadcast(url: string, body: unknown): Promise<{ status: n
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** A compact JWS signed with HMAC-SHA256 (or unsigned for `alg: none`), built without the product's code. */
+export function craftJwt(header: Record<string, unknown>, payload: Record<string, unknown>, secret?: string): string {
+  const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const signingInput = `${encode(header)}.${encode(payload)}`;
+  const signature = secret ? createHmac('sha256', secret).update(signingInput).digest('base64url') : '';
+  return `${signingInput}.${signature}`;
+}
+
+/** Resolves with the reason once `socket` disconnects. */
+export function disconnected(socket: Socket, timeoutMs = 10_000): Promise<string> {
+  if (socket.disconnected) {
+    return Promise.resolve('already disconnected');
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('socket did not disconnect')), timeoutMs);
+    socket.once('disconnect', (reason: string) => {
+      clearTimeout(timer);
+      resolve(reason);
+    });
+  });
 }
