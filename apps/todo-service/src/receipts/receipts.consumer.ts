@@ -94,7 +94,8 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
     }
     try {
       // From the start of the stream: receipts written before the group existed are not lost.
-      await this.redis.client.xgroup('CREATE', RECEIPTS_STREAM, RECEIPTS_GROUP, '0', 'MKSTREAM');
+      // ioredis does not apply the key prefix to XGROUP (its key sits after a subcommand): add it here.
+      await this.redis.client.xgroup('CREATE', this.redis.prefixed(RECEIPTS_STREAM), RECEIPTS_GROUP, '0', 'MKSTREAM');
     } catch (error) {
       if (!(error instanceof Error) || !error.message.includes('BUSYGROUP')) {
         throw error;

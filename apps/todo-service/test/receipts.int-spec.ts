@@ -1,0 +1,128 @@
+import Redis from 'ioredis';
+import { RECEIPTS_GROUP, RECEIPTS_STREAM, TODO_COMPLETED_EVENT } from '@app/contracts';
+import { serviceEnv, startTestApp, testNamespace, waitFor, type TestApp } from '@app/testing';
+import { todoService } from '../src/service';
+import { EventReceiver } from './event-receiver';
+import { call } from './http';
+
+describe('delivery receipts (issue 10)', () => {
+  const ns = testNamespace();
+  let receiver: EventReceiver;
+  let service: TestApp | undefined;
+  let redis: Redis;
+  const env = (): Record<string, string | undefined> => serviceEnv('todo-service', ns, { EVENT_API_URL: receiver.url });
+
+  /** Appends a receipt as the gateway does (same key prefix, same fields). */
+  async function writeReceipt(eventId: string, userid: string, ackedAt: string): Promise<void> {
+    await redis.xadd(RECEIPTS_STREAM, '*', 'eventId', eventId, 'userid', userid, 'type', TODO_COMPLETED_EVENT, 'ackedAt', ackedAt);
+  }
+
+  async function completedTodo(userid: string): Promise<{ todoid: number; eventId: string; completedAt: string }> {
+    const created = await call(service!.url, 'POST', '/todos', { userid, content: {} });
+    const completed = await call(service!.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+    expect(completed.status).toBe(200);
+    return { todoid: created.body.todoid, eventId: completed.body.event.id, completedAt: completed.body.todo.completedAt };
+  }
+
+  beforeAll(async () => {
+    redis = new Redis(ns.redisUrl, { keyPrefix: ns.redisKeyPrefix });
+    receiver = await new EventReceiver().start();
+    service = await startTestApp(todoService, env());
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await receiver.stop();
+    await redis.quit();
+  });
+
+  it('shows acked with acknowledgedAt within 2 s of the receipt', async () => {
+    const todo = await completedTodo('acker');
+    const ackedAt = new Date(Date.parse(todo.completedAt) + 150).toISOString();
+    await writeReceipt(todo.eventId, 'acker', ackedAt);
+    const read = await waitFor(
+      async () => {
+        const answer = await call(service!.url, 'GET', `/todos/${todo.todoid}`);
+        return answer.body.downstream.status === 'acked' ? answer.body : undefined;
+      },
+      { timeoutMs: 2_000, description: 'the todo to show acked' },
+    );
+    expect(read.downstream).toEqual({ eventId: todo.eventId, status: 'acked', acknowledgedAt: ackedAt });
+    expect(Date.parse(read.downstream.acknowledgedAt)).toBeGreaterThan(Date.parse(read.completedAt));
+
+    const acked = await call(service!.url, 'GET', '/todos?downstream.status=acked&userid=acker');
+    expect(acked.body.map((t: { todoid: number }) => t.todoid)).toEqual([todo.todoid]);
+    const metrics = await (await fetch(`${service!.url}/metrics`)).text();
+    expect(metrics).toMatch(/todo_completion_ack_seconds_count\{[^}]*\} [1-9]/);
+    // Recorded receipts are acknowledged in the consumer group.
+    await waitFor(async () => ((await redis.xpending(RECEIPTS_STREAM, RECEIPTS_GROUP)) as [number])[0] === 0, {
+      description: 'no pending receipts',
+    });
+  });
+
+  it('never lets a late stored overwrite acked', async () => {
+    receiver.hold();
+    const created = await call(service!.url, 'POST', '/todos', { userid: 'fast-acker', content: {} });
+    const completing = call(service!.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+    // The gateway has the event but has not answered yet; meanwhile the user acknowledges it.
+    await waitFor(() => receiver.received.some((e) => e.body.data.todoid === created.body.todoid), { description: 'the event to reach the receiver' });
+    const eventId = receiver.received.find((e) => e.body.data.todoid === created.body.todoid)!.body.id;
+    const ackedAt = new Date().toISOString();
+    await writeReceipt(eventId, 'fast-acker', ackedAt);
+    await waitFor(async () => (await call(service!.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream.status === 'acked', {
+      timeoutMs: 2_000,
+      description: 'acked before the gateway answered',
+    });
+    receiver.release();
+    const completed = await completing;
+    expect(completed.status).toBe(200);
+    expect(completed.body.todo.downstream).toEqual({ eventId, status: 'acked', acknowledgedAt: ackedAt });
+    expect((await call(service!.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream.status).toBe('acked');
+  });
+
+  it('ignores a receipt for an unknown event and acknowledges it in the stream', async () => {
+    await writeReceipt('00000000-0000-5000-8000-000000000000', 'nobody', new Date().toISOString());
+    await redis.xadd(RECEIPTS_STREAM, '*', 'garbage', 'yes');
+    await waitFor(async () => ((await redis.xpending(RECEIPTS_STREAM, RECEIPTS_GROUP)) as [number])[0] === 0, {
+      description: 'the unknown receipts to be acknowledged',
+    });
+    expect((await call(service!.url, 'GET', '/todos?downstream.status=acked&userid=nobody')).body).toEqual([]);
+  });
+
+  it('records a receipt written while the todo-service was down once it is back', async () => {
+    const todo = await completedTodo('while-down');
+    await service!.close();
+    service = undefined;
+    const ackedAt = new Date().toISOString();
+    await writeReceipt(todo.eventId, 'while-down', ackedAt);
+    service = await startTestApp(todoService, env());
+    const read = await waitFor(
+      async () => {
+        const answer = await call(service!.url, 'GET', `/todos/${todo.todoid}`);
+        return answer.body.downstream.status === 'acked' ? answer.body : undefined;
+      },
+      { timeoutMs: 5_000, description: 'the receipt to land after the restart' },
+    );
+    expect(read.downstream.acknowledgedAt).toBe(ackedAt);
+  });
+
+  it('takes over a receipt another consumer read but never acknowledged', async () => {
+    const todo = await completedTodo('orphan');
+    // A consumer that dies right after reading: the entry stays pending under its name.
+    const dead = new Redis(ns.redisUrl, { keyPrefix: ns.redisKeyPrefix });
+    try {
+      await service!.close();
+      service = undefined;
+      await writeReceipt(todo.eventId, 'orphan', new Date().toISOString());
+      const read = await dead.xreadgroup('GROUP', RECEIPTS_GROUP, 'dead-consumer', 'COUNT', 10, 'STREAMS', RECEIPTS_STREAM, '>');
+      expect(read).not.toBeNull();
+    } finally {
+      dead.disconnect();
+    }
+    service = await startTestApp(todoService, env());
+    await waitFor(async () => (await call(service!.url, 'GET', `/todos/${todo.todoid}`)).body.downstream.status === 'acked', {
+      timeoutMs: 10_000,
+      description: "the dead consumer's receipt to be reclaimed",
+    });
+  });
+});
