@@ -1,15 +1,17 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiOperation, ApiParam, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags, ApiUnsupportedMediaTypeResponse } from '@nestjs/swagger';
 import type { BroadcastAccepted, PostEventBody, UserEventAccepted } from '@app/contracts';
 import { UserIdPipe } from '../registry/user-id.pipe';
 import { BroadcastAcceptedDto, PostEventBodyDto, UserEventAcceptedDto } from './dto/post-event.dto';
 import { EventsService } from './events.service';
+import { JsonContentTypeGuard } from './json-content-type.guard';
 import { PostEventBodyPipe } from './post-event-body.pipe';
 
 const PROBLEM = { description: 'application/problem+json' };
 
 @ApiTags('events')
 @Controller('events')
+@UseGuards(JsonContentTypeGuard)
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 
