@@ -100,10 +100,15 @@ async function main() {
     const owned = [];
     const progress = (message) => console.log(`[bench ${stamp()}] ${scenario.name}: ${message}`);
     const options = { profile: args.profile, profileDir: join(outDir, 'profiles') };
+    if (args.profile) {
+      mkdirSync(options.profileDir, { recursive: true });
+    }
     const ctx = {
       ...p,
       smoke: args.smoke,
       quick: args.quick,
+      profile: args.profile,
+      profileDir: options.profileDir,
       progress,
       ...shared,
       service: async (name, env, tag = '') => {

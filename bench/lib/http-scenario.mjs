@@ -22,6 +22,7 @@ export function summarize(runs) {
     p99: median(used.map((r) => r.p99)),
     loadgenCpu: median(runs.map((r) => r.loadgenCpu)),
     serverCpu: median(used.map((r) => r.serverCpu)),
+    dbCpu: median(used.map((r) => r.dbCpu ?? NaN)),
     rounds: runs.length,
     discarded,
     loadgenBound: allSaturated,
@@ -39,9 +40,12 @@ export async function runHttpScenario(ctx, { targets, reference, connections = 3
   const withServerCpu = async (target, spec) => {
     const { processCpuSeconds } = await import('./procs.mjs');
     const before = processCpuSeconds(target.pid);
+    const dbBefore = target.dbPid ? processCpuSeconds(target.dbPid) : NaN;
     const t0 = performance.now();
     const result = await httpLoad(spec);
-    result.serverCpu = (processCpuSeconds(target.pid) - before) / ((performance.now() - t0) / 1000);
+    const wall = (performance.now() - t0) / 1000;
+    result.serverCpu = (processCpuSeconds(target.pid) - before) / wall;
+    result.dbCpu = target.dbPid ? (processCpuSeconds(target.dbPid) - dbBefore) / wall : undefined;
     result.expect = spec.expectStatus ?? 200;
     return result;
   };
@@ -106,4 +110,15 @@ export function latencyChart(title, result, targets) {
   const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
   series.forEach((s, i) => (s.color = colors[Math.floor(i / 2) % colors.length]));
   return { title, xLabel: 'offered load (req/s; last point: closed-loop maximum)', yLabel: 'latency (ms)', series };
+}
+
+/** One line per scenario on the load generator's own CPU and the rounds discarded for saturation. */
+export function loadgenNote(result, targets) {
+  const parts = targets.map((t) => {
+    const s = result.max[t.key];
+    const flag = s.loadgenBound ? ' — every round saturated it: this maximum is a lower bound (load-generator bound)' : s.discarded ? ` — ${s.discarded}/${s.rounds} rounds discarded` : '';
+    const db = Number.isFinite(s.dbCpu) ? `, FerretDB ${round(s.dbCpu)} core` : '';
+    return `${t.label} ${round(s.loadgenCpu)} core, server ${round(s.serverCpu)} core${db}${flag}`;
+  });
+  return `closed-loop maxima, median CPU of the load generator and of the server: ${parts.join('; ')}`;
 }

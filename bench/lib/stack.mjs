@@ -118,7 +118,7 @@ export async function startService(name, env, options = {}) {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitHttpOk(handle, `${url}/health/ready`, 90_000);
-  return { ...handle, name, url, port, pid: handle.pid, stop: handle.stop, memory: () => memory(handle) };
+  return { ...handle, name, url, port, pid: handle.pid, stop: handle.stop, memory: () => memory(handle), snapshot: (path) => snapshot(handle, path) };
 }
 
 /** A baseline server from bench/baselines/<file> (plain Node ESM), configured by env. */
@@ -130,27 +130,36 @@ export async function startBaseline(file, env, options = {}) {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitHttpOk(handle, `${url}/ready`, 60_000);
-  return { ...handle, name: file, url, port, pid: handle.pid, stop: handle.stop, memory: () => memory(handle) };
+  return { ...handle, name: file, url, port, pid: handle.pid, stop: handle.stop, memory: () => memory(handle), snapshot: (path) => snapshot(handle, path) };
 }
 
 let memSeq = 0;
 /** process.memoryUsage() of a server after a full GC (via the preloaded memprobe). */
 function memory(handle) {
+  return probe(handle, { cmd: 'mem' }).then((m) => m.mem);
+}
+
+/** Writes a heap snapshot of a server (via the preloaded memprobe); resolves with the file. */
+function snapshot(handle, path) {
+  return probe(handle, { cmd: 'snapshot', path }, 300_000).then((m) => m.file);
+}
+
+function probe(handle, command, timeoutMs = 30_000) {
   return new Promise((resolveMem, reject) => {
-    const id = `mem-${++memSeq}`;
+    const id = `probe-${++memSeq}`;
     const timer = setTimeout(() => {
       handle.child.off('message', listener);
       reject(new Error(`${handle.name} did not answer the memory probe`));
-    }, 30_000);
+    }, timeoutMs);
     const listener = (message) => {
       if (message?.id === id) {
         clearTimeout(timer);
         handle.child.off('message', listener);
-        resolveMem(message.mem);
+        resolveMem(message);
       }
     };
     handle.child.on('message', listener);
-    handle.child.send({ cmd: 'mem', id });
+    handle.child.send({ ...command, id });
   });
 }
 

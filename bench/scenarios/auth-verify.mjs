@@ -1,7 +1,7 @@
 // Scenario 1: GET /auth/verify with a valid token (verification cache warm) and with a bad token
 // (signed with another key), against a plain Fastify 200 and nginx `return 200`.
 import jwt from 'jsonwebtoken';
-import { latencyChart, pairedRatio, runHttpScenario } from '../lib/http-scenario.mjs';
+import { latencyChart, loadgenNote, pairedRatio, runHttpScenario } from '../lib/http-scenario.mjs';
 import { round } from '../lib/stats.mjs';
 
 export const name = 'auth-verify';
@@ -54,6 +54,7 @@ export async function run(ctx) {
       `autocannon in its own process, ${32} connections, ${ctx.durations.http} s per run, ${ctx.rounds} rounds after a ${ctx.durations.warmup} s warm-up per target`,
       'one auth-service process (NODE_ENV=production, LOG_LEVEL=info), plain Fastify without logging, nginx with 1 worker and access_log off',
       'the load generator shares the 2 cores with the server under test: the closed-loop maximum is a machine maximum, not a server maximum',
+      loadgenNote(result, targets),
     ],
   };
 }

@@ -2,6 +2,7 @@
 // three share it): idle memory per socket, targeted emits stepped to saturation, 1 KB broadcasts.
 // Candidate: the event-gateway; baseline: a raw socket.io server with the same Redis adapter and
 // the same handshake auth check (bench/baselines/raw-socketio.mjs). Both hold the same N sockets.
+import { join } from 'node:path';
 import { broadcasts, stepToSaturation, targetedStep } from '../lib/emits.mjs';
 import { SocketPool } from '../lib/sockets.mjs';
 import { median, minMax, round } from '../lib/stats.mjs';
@@ -34,6 +35,9 @@ export async function run(ctx) {
   const empty = {};
   for (const t of targets) {
     empty[t.key] = await t.server.memory();
+    if (ctx.profile) {
+      await t.server.snapshot(join(ctx.profileDir, `${t.key}-0-sockets.heapsnapshot`));
+    }
   }
   for (const t of targets) {
     t.pool = new SocketPool(ctx.socketProcesses);
@@ -56,6 +60,12 @@ export async function run(ctx) {
       idle[t.key].push({ heapPerSocket: (mem.heapUsed - empty[t.key].heapUsed) / N, rssPerSocket: (mem.rss - empty[t.key].rss) / N, heapUsed: mem.heapUsed, rss: mem.rss });
     }
   }
+  if (ctx.profile) {
+    for (const t of targets) {
+      await t.server.snapshot(join(ctx.profileDir, `${t.key}-${N}-sockets.heapsnapshot`));
+    }
+    progress(`heap snapshots in ${ctx.profileDir} (summarize: node bench/tools/heap-summary.mjs <after> 30 <before>)`);
+  }
   const heap = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.heapPerSocket))]));
   const rss = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.rssPerSocket))]));
   const heapRatio = ratioOf(idle.candidate.map((m, i) => m.heapPerSocket / idle.baseline[i].heapPerSocket));
@@ -66,12 +76,12 @@ export async function run(ctx) {
   const halves = { candidate: [], baseline: [] };
   for (let r = 0; r < ctx.rounds; r += 1) {
     for (const t of targets) {
-      const result = await stepToSaturation(t.pool, t.server.url, users, ctx.emitSteps, ctx.stepSeconds, [t.server.pid], progress, `round ${r + 1}/${ctx.rounds} ${t.label}`);
+      const result = await stepToSaturation(t.pool, t.server.url, users, ctx.emitSteps, ctx.stepSeconds, [t.server.pid, redis.pid], progress, `round ${r + 1}/${ctx.rounds} ${t.label}`);
       emits[t.key].push(result);
     }
     for (const t of targets) {
       const rate = Math.max(10, Math.round(emits[t.key][r].saturation * 0.5));
-      const half = await targetedStep(t.pool, t.server.url, users, rate, ctx.stepSeconds * 2, [t.server.pid]);
+      const half = await targetedStep(t.pool, t.server.url, users, rate, ctx.stepSeconds * 2, [t.server.pid, redis.pid]);
       halves[t.key].push(half);
       progress(`round ${r + 1}/${ctx.rounds} ${t.label} at 50% of its saturation (${rate}/s): p50 ${round(half.p50)} ms, p99 ${round(half.p99)} ms, ${half.received}/${half.accepted} received`);
     }
@@ -165,6 +175,7 @@ export async function run(ctx) {
         conditions: [
           clientNote,
           `open-loop generator (undici, 32 connections) in its own process, steps ${ctx.emitSteps.join(', ')} events/s of ${ctx.stepSeconds} s, stopping at the first step that delivers < 85% of the offered rate; latency = client receipt − POST send on CLOCK_MONOTONIC`,
+          '"server CPU a+b" in the progress and results.json = server process + Redis, in cores',
           'the gateway stores every event in the user\'s Redis inbox, announces it over Redis pub/sub, emits with an acknowledgement and removes it on ack (at-least-once); the raw server only emits to the room: the ratio is the price of durability',
         ],
       },

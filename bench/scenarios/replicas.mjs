@@ -31,11 +31,11 @@ export async function run(ctx) {
   const halves = { candidate: [], baseline: [] };
   for (let r = 0; r < ctx.rounds; r += 1) {
     for (const t of targets) {
-      runs[t.key].push(await stepToSaturation(pool, t.url, users, ctx.emitSteps, ctx.stepSeconds, [a.pid, b.pid], progress, `round ${r + 1}/${ctx.rounds} ${t.label}`));
+      runs[t.key].push(await stepToSaturation(pool, t.url, users, ctx.emitSteps, ctx.stepSeconds, [a.pid, b.pid, redis.pid], progress, `round ${r + 1}/${ctx.rounds} ${t.label}`));
     }
     for (const t of targets) {
       const rate = Math.max(10, Math.round(runs.baseline[r].saturation * 0.5));
-      const half = await targetedStep(pool, t.url, users, rate, ctx.stepSeconds * 2, [a.pid, b.pid]);
+      const half = await targetedStep(pool, t.url, users, rate, ctx.stepSeconds * 2, [a.pid, b.pid, redis.pid]);
       halves[t.key].push(half);
       progress(`round ${r + 1}/${ctx.rounds} ${t.label} at ${rate}/s: p50 ${round(half.p50)} ms, p99 ${round(half.p99)} ms`);
     }

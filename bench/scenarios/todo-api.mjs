@@ -1,7 +1,7 @@
 // Scenario 2: Todo API GET /todos/{id} (random ids over the seeded set) and POST /todos, against
 // plain Fastify + the native mongodb driver doing the same reads and writes on the same FerretDB.
 import { MongoClient } from 'mongodb';
-import { latencyChart, pairedRatio, runHttpScenario } from '../lib/http-scenario.mjs';
+import { latencyChart, loadgenNote, pairedRatio, runHttpScenario } from '../lib/http-scenario.mjs';
 import { round } from '../lib/stats.mjs';
 
 export const name = 'todo-api';
@@ -49,6 +49,7 @@ export async function run(ctx) {
     throw new Error(`GET /todos/1 answered ${probe.status} on the candidate`);
   }
   const rows = [];
+  const notes = [];
   const data = {};
   const charts = [];
   for (const op of ['GET', 'POST']) {
@@ -57,8 +58,8 @@ export async function run(ctx) {
         ? { path: '/todos/1', randomPath: { prefix: '/todos/', min: 1, max: ctx.seedTodos } }
         : { path: '/todos', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', todoBody: true, expectStatus: 201 };
     const targets = [
-      { key: 'candidate', label: `todo-service ${op}`, url: service.url, pid: service.pid, request },
-      { key: 'baseline', label: `Fastify+mongodb ${op}`, url: baseline.url, pid: baseline.pid, request },
+      { key: 'candidate', label: `todo-service ${op}`, url: service.url, pid: service.pid, dbPid: mongo.pid, request },
+      { key: 'baseline', label: `Fastify+mongodb ${op}`, url: baseline.url, pid: baseline.pid, dbPid: mongo.pid, request },
     ];
     ctx.progress(`${op}: measuring`);
     const result = await runHttpScenario(ctx, { targets, reference: 'baseline', connections: 16, ratePlan: [0.5] });
@@ -74,11 +75,11 @@ export async function run(ctx) {
       target: `≥ ${goal}× baseline`,
       met: ratio.median >= goal,
     });
+    notes.push(`${op}: ${loadgenNote(result, targets)}`);
     data[op] = { max: result.max, maxRuns: result.maxRuns, fixed: { 0.5: { ...half, raw: undefined } } };
     charts.push(...latencyChart('', result, targets).series.map((s) => ({ ...s, name: `${s.name.replace('todo-service ', 'svc ').replace('Fastify+mongodb ', 'base ')}`, dashed: op === 'POST' })));
   }
-  const palette = ['#1f77b4', '#1f77b4', '#d62728', '#d62728', '#2ca02c', '#2ca02c', '#ff7f0e', '#ff7f0e'];
-  charts.forEach((s, i) => (s.color = palette[i]));
+  charts.forEach((s) => (s.color = s.name.startsWith('svc') ? '#1f77b4' : '#d62728'));
   return {
     rows,
     chart: { title: 'Todo API: latency against load (solid GET, dashed POST)', xLabel: 'offered load (req/s; last point: closed-loop maximum)', yLabel: 'latency (ms)', series: charts.filter((s) => s.name.includes('p99')) },
@@ -87,6 +88,7 @@ export async function run(ctx) {
       `${ctx.seedTodos} todos seeded in each collection (the candidate's \`todos\`, the baseline's \`baseline_todos\`, same indexes) in one FerretDB 1.24 (SQLite backend) process${ctx.quick ? ` — fewer than the issue's 100k because this is a --${ctx.smoke ? 'smoke' : 'quick'} run` : ''}`,
       `autocannon in its own process, 16 connections, ${ctx.durations.http} s per run, ${ctx.rounds} rounds; GET picks a random todoid per request; POST creates a todo per request (the collection grows during the run)`,
       'FerretDB translates every query to SQLite and is itself CPU-bound on these 2 cores: both servers usually wait on it, which compresses the ratio towards 1',
+      ...notes,
     ],
   };
 }

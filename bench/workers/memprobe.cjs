@@ -9,6 +9,9 @@ if (typeof process.send === 'function') {
         global.gc();
       }
       process.send({ id: message.id, mem: process.memoryUsage() });
+    } else if (message && message.cmd === 'snapshot' && typeof message.path === 'string') {
+      const file = require('node:v8').writeHeapSnapshot(message.path);
+      process.send({ id: message.id, file });
     }
   });
   // Never keep the process alive because of the channel.
