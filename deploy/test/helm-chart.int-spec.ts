@@ -171,7 +171,8 @@ function validate(obj: K8sObject): void {
     if (!schema) {
       throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
     }
-    if (!ajv.validate(schema, obj)) {
+    const data: unknown = obj;
+    if (!ajv.validate(schema, data)) {
       throw new Error(`${obj.kind}/${obj.metadata.name}: ${ajv.errorsText()}`);
     }
     return;
