@@ -3,7 +3,8 @@
 // Runs every scenario candidate-beside-baseline on loopback, writes <out>/results.json, one SVG per
 // scenario and BENCHMARKS.md (repo root by default; inside <out> when --out is given).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { machineLabel, machineText } from './lib/machine.mjs';
 import { stopAll } from './lib/procs.mjs';
@@ -47,7 +48,7 @@ function parseArgs(argv) {
 function params(args) {
   const mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
   const base = {
-    full: { rounds: 3, durations: { warmup: 2, http: 3 }, sockets: 10_000, socketProcesses: 4, seedTodos: 100_000, e2e: { rate: 100, seconds: 30, users: 100 }, emitSteps: [250, 500, 1000, 2000, 4000, 8000], stepSeconds: 3, broadcasts: 5, replicaSockets: 2_000 },
+    full: { rounds: 3, durations: { warmup: 2, http: 3 }, sockets: 10_000, socketProcesses: 4, seedTodos: 100_000, e2e: { rate: 100, seconds: 30, users: 100 }, emitSteps: [500, 1000, 2000, 4000, 8000], stepSeconds: 3, broadcasts: 5, replicaSockets: 2_000 },
     quick: { rounds: 3, durations: { warmup: 1, http: 2 }, sockets: 2_000, socketProcesses: 2, seedTodos: 10_000, e2e: { rate: 100, seconds: 10, users: 50 }, emitSteps: [250, 500, 1000, 2000, 4000], stepSeconds: 2, broadcasts: 3, replicaSockets: 500 },
     smoke: { rounds: 1, durations: { warmup: 0.3, http: 0.5 }, sockets: 20, socketProcesses: 1, seedTodos: 200, e2e: { rate: 20, seconds: 1, users: 5 }, emitSteps: [50, 100], stepSeconds: 0.5, broadcasts: 1, replicaSockets: 10 },
   }[mode];
@@ -131,6 +132,8 @@ async function main() {
     };
     progress('starting');
     const entries = [];
+    const startedAtScenario = new Date().toISOString();
+    const loadBefore = os.loadavg().map((v) => Math.round(v * 100) / 100);
     try {
       const out = await scenario.run(ctx);
       const seconds = (Date.now() - t0) / 1000;
@@ -138,7 +141,7 @@ async function main() {
         const svg = part.chart.type === 'bar' ? barChart(part.chart) : lineChart(part.chart);
         const svgFile = `${part.name}.svg`;
         writeFileSync(join(outDir, svgFile), svg);
-        entries.push({ name: part.name, title: part.title, rows: part.rows, conditions: part.conditions, data: part.data, svg: svgFile, seconds });
+        entries.push({ name: part.name, title: part.title, rows: part.rows, conditions: part.conditions, data: part.data, svg: svgFile, seconds, startedAt: startedAtScenario, loadAverageAtStart: loadBefore, command });
       }
       progress(`done in ${Math.round(seconds)} s`);
     } catch (error) {
@@ -156,8 +159,24 @@ async function main() {
   await stopAll();
   cleanScratch();
   removePrivateDist();
-  const report = { machine, command, mode: p.mode, params: p, git, startedAt, finishedAt: new Date().toISOString(), scenarios: results };
-  writeFileSync(join(outDir, 'results.json'), JSON.stringify(report, null, 2));
+  // With --only, the other scenarios of an earlier run of the same mode are kept (each entry carries
+  // its own time, load average and command), so scenarios can be measured one at a time.
+  const resultsFile = join(outDir, 'results.json');
+  let scenarios = results;
+  if (args.only && existsSync(resultsFile)) {
+    try {
+      const previous = JSON.parse(readFileSync(resultsFile, 'utf8'));
+      if (previous.mode === p.mode) {
+        const fresh = new Set(results.map((r) => r.name));
+        const order = SCENARIOS.flatMap(names).filter((n) => n !== 'gateway');
+        scenarios = [...previous.scenarios.filter((s) => !fresh.has(s.name)), ...results].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+      }
+    } catch {
+      // unreadable: start over
+    }
+  }
+  const report = { machine, command, mode: p.mode, params: p, git, startedAt, finishedAt: new Date().toISOString(), scenarios };
+  writeFileSync(resultsFile, JSON.stringify(report, null, 2));
   writeReport(mdPath, report, { outDir, mdPath });
   console.log(`[bench ${stamp()}] wrote ${join(outDir, 'results.json')} and ${mdPath}`);
   if (results.some((r) => r.error)) {

@@ -59,7 +59,7 @@ export function writeReport(mdPath, report, { outDir }) {
     for (const condition of scenario.conditions ?? []) {
       lines.push(`- ${condition}`);
     }
-    lines.push(`- scenario wall time ${Math.round(scenario.seconds)} s`, '');
+    lines.push(`- measured ${scenario.startedAt ?? report.startedAt} (load average before: ${(scenario.loadAverageAtStart ?? report.machine.loadAverageAtStart).join(' / ')}), wall time ${Math.round(scenario.seconds)} s, command \`${scenario.command ?? report.command}\``, '');
   }
   if (existsSync(ANALYSIS) && report.mode !== 'smoke') {
     lines.push(readFileSync(ANALYSIS, 'utf8').trim(), '');

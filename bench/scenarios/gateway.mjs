@@ -34,10 +34,11 @@ export async function run(ctx) {
   ];
   const empty = {};
   for (const t of targets) {
-    empty[t.key] = await t.server.memory();
     if (ctx.profile) {
+      // Before the empty reading, so that the snapshot's own RSS growth is in both readings.
       await t.server.snapshot(join(ctx.profileDir, `${t.key}-0-sockets.heapsnapshot`));
     }
+    empty[t.key] = await t.server.memory();
   }
   for (const t of targets) {
     t.pool = new SocketPool(ctx.socketProcesses);
@@ -60,14 +61,14 @@ export async function run(ctx) {
       idle[t.key].push({ heapPerSocket: (mem.heapUsed - empty[t.key].heapUsed) / N, rssPerSocket: (mem.rss - empty[t.key].rss) / N, heapUsed: mem.heapUsed, rss: mem.rss });
     }
   }
+  const heap = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.heapPerSocket))]));
+  const rss = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.rssPerSocket))]));
   if (ctx.profile) {
     for (const t of targets) {
       await t.server.snapshot(join(ctx.profileDir, `${t.key}-${N}-sockets.heapsnapshot`));
     }
     progress(`heap snapshots in ${ctx.profileDir} (summarize: node bench/tools/heap-summary.mjs <after> 30 <before>)`);
   }
-  const heap = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.heapPerSocket))]));
-  const rss = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.rssPerSocket))]));
   const heapRatio = ratioOf(idle.candidate.map((m, i) => m.heapPerSocket / idle.baseline[i].heapPerSocket));
   progress(`idle: heap/socket ${round(heap.candidate / KB)} KB vs ${round(heap.baseline / KB)} KB, RSS/socket ${round(rss.candidate / KB)} KB vs ${round(rss.baseline / KB)} KB`);
 
