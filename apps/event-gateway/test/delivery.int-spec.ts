@@ -106,6 +106,13 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       expect(stays.socket.connected).toBe(true);
     });
 
+    it('refuses a browser origin that is neither the gateway itself nor in CORS_ORIGINS', async () => {
+      const { token } = await tokenFor(gateway, 'cors1');
+      await expect(connectClient(gateway.url, token, { headers: { Origin: 'https://evil.example' } })).rejects.toThrow();
+      const sameOrigin = await connectClient(gateway.url, token, { headers: { Origin: gateway.url } });
+      expect(sameOrigin.socket.connected).toBe(true);
+    });
+
     it('disconnects the sockets of a token when it is revoked', async () => {
       const { token, jti } = await tokenFor(gateway, 'revokee');
       const client = await connectClient(gateway.url, token);
@@ -246,6 +253,15 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
     expect(await inboxSize('receipt1')).toBe(0);
   });
 
+  it('documents the Event API and the registry in Swagger', async () => {
+    const document = (await (await fetch(`${gateway.url}/api-docs-json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/events/{userid}/downstream', '/events/downstream', '/clients', '/clients/{userId}', '/client']),
+    );
+    expect(Object.keys(document.paths['/events/{userid}/downstream'].post.responses)).toEqual(expect.arrayContaining(['202', '400', '413', '415', '503']));
+    expect(Object.keys(document.paths['/clients/{userId}'].get.responses)).toEqual(expect.arrayContaining(['200', '400', '404']));
+  });
+
   it('drops the oldest events beyond EVENT_INBOX_MAX and counts them as expired', async () => {
     const small = await startGateway(ns, { EVENT_INBOX_MAX: '3' });
     try {
@@ -260,6 +276,13 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       expect(metrics).toMatch(/gateway_events_expired_total\{[^}]*\} 2/);
       expect(metrics).toMatch(/gateway_events_replayed_total\{[^}]*\} 3/);
       expect(metrics).toMatch(/gateway_connected_sockets\{[^}]*\} 1/);
+      await waitFor(async () => /gateway_events_acked_total\{[^}]*\} 3/.test(await (await fetch(`${small.url}/metrics`)).text()), {
+        description: 'three acknowledgements counted',
+      });
+      const after = await (await fetch(`${small.url}/metrics`)).text();
+      expect(after).toMatch(/gateway_delivery_latency_seconds_count\{[^}]*\} 3/);
+      expect(after).toMatch(/gateway_events_stored_total\{[^}]*\} 5/);
+      expect(after).toMatch(/gateway_events_emitted_total\{[^}]*kind="user"[^}]*\} 3/);
     } finally {
       closeClients();
       await small.close();
