@@ -20,12 +20,28 @@ export async function requestJson<T = Record<string, unknown>>(
   url: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<JsonResponse<T>> {
-  const response = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    signal: AbortSignal.timeout(init.timeoutMs ?? 15_000),
-  });
+  const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
+  const started = Date.now();
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: {
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...init.headers,
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: AbortSignal.timeout(init.timeoutMs ?? 15_000),
+    });
+  } catch (error) {
+    const cause = (error as Error & { cause?: Error }).cause;
+    throw new Error(
+      `${method} ${url} failed after ${Date.now() - started} ms: ${(error as Error).message}${cause ? ` (${cause.message})` : ''}`,
+      {
+        cause: error,
+      },
+    );
+  }
   const text = await response.text();
   let body: unknown = text;
   try {
