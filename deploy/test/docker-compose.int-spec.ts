@@ -12,7 +12,10 @@ const ROOT = join(__dirname, '..', '..');
 const TEMPLATE = 'deploy/local/ingress.conf.template';
 
 type Service = Record<string, any>;
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> } & Record<string, unknown>;
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+} & Record<string, unknown>;
 const services = compose.services;
 
 /** The packaged schema predates ajv 8's keywords: drop its draft-04 `id`s and `$schema`. */
@@ -38,7 +41,10 @@ function composeValidator() {
   addFormats(ajv);
   // The Compose formats: Go durations, port mappings, exposed ports.
   ajv.addFormat('duration', /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/);
-  ajv.addFormat('ports', /^((\[?[0-9a-fA-F.:]+\]?:)?([0-9]+(-[0-9]+)?)?:)?[0-9]+(-[0-9]+)?(\/(tcp|udp|sctp))?$/);
+  ajv.addFormat(
+    'ports',
+    /^((\[?[0-9a-fA-F.:]+\]?:)?([0-9]+(-[0-9]+)?)?:)?[0-9]+(-[0-9]+)?(\/(tcp|udp|sctp))?$/,
+  );
   ajv.addFormat('expose', /^[0-9]+(-[0-9]+)?(\/(tcp|udp|sctp))?$/);
   ajv.addFormat('subnet_ip_address', true);
   return ajv.compile(schema);
@@ -67,7 +73,14 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs MongoDB 7 and Redis 7 (append-only) with their data in volumes', () => {
-    expect(Object.keys(services).sort()).toEqual(['auth-service', 'event-gateway', 'ingress', 'mongo', 'redis', 'todo-service']);
+    expect(Object.keys(services).sort()).toEqual([
+      'auth-service',
+      'event-gateway',
+      'ingress',
+      'mongo',
+      'redis',
+      'todo-service',
+    ]);
     expect(services.mongo.image).toBe('mongo:7');
     expect(services.mongo.volumes).toContain('mongo-data:/data/db');
     expect(services.redis.image).toBe('redis:7');
@@ -96,15 +109,30 @@ describe('docker-compose.yml', () => {
 
   it('gates every dependency on health, and every dependency has a health check', () => {
     const gated = Object.entries(services).filter(([, service]) => service.depends_on);
-    expect(gated.map(([name]) => name).sort()).toEqual(['auth-service', 'event-gateway', 'ingress', 'todo-service']);
+    expect(gated.map(([name]) => name).sort()).toEqual([
+      'auth-service',
+      'event-gateway',
+      'ingress',
+      'todo-service',
+    ]);
     for (const [, service] of gated) {
-      for (const [dependency, condition] of Object.entries(service.depends_on as Record<string, { condition: string }>)) {
+      for (const [dependency, condition] of Object.entries(
+        service.depends_on as Record<string, { condition: string }>,
+      )) {
         expect(condition).toEqual({ condition: 'service_healthy' });
         expect(services[dependency].healthcheck?.test).toEqual(expect.any(Array));
       }
     }
-    expect(Object.keys(services['todo-service'].depends_on).sort()).toEqual(['event-gateway', 'mongo', 'redis']);
-    expect(Object.keys(services.ingress.depends_on).sort()).toEqual(['auth-service', 'event-gateway', 'todo-service']);
+    expect(Object.keys(services['todo-service'].depends_on).sort()).toEqual([
+      'event-gateway',
+      'mongo',
+      'redis',
+    ]);
+    expect(Object.keys(services.ingress.depends_on).sort()).toEqual([
+      'auth-service',
+      'event-gateway',
+      'todo-service',
+    ]);
     for (const { name } of APPS) {
       expect(services[name].healthcheck.test.join(' ')).toContain('/health/ready');
     }
@@ -148,7 +176,9 @@ describe('docker-compose.yml', () => {
     expect(text).toMatch(/DEVELOPMENT ONLY/);
     expect(services['auth-service'].environment.AUTH_CLIENTS).toBe('portal:portal-secret');
     expect(Buffer.byteLength(services['auth-service'].environment.JWT_SECRET)).toBeGreaterThanOrEqual(32);
-    expect(services['event-gateway'].environment.JWT_SECRET).toBe(services['auth-service'].environment.JWT_SECRET);
+    expect(services['event-gateway'].environment.JWT_SECRET).toBe(
+      services['auth-service'].environment.JWT_SECRET,
+    );
     expect(services['event-gateway'].environment.ADMIN_UI_USERNAME).toEqual(expect.any(String));
     expect(services['event-gateway'].environment.ADMIN_UI_PASSWORD.length).toBeGreaterThanOrEqual(8);
     expect(services['todo-service'].environment.JWT_SECRET).toBeUndefined();

@@ -55,28 +55,45 @@ const stage = (name: string): Stage => {
   }
   return found;
 };
-const args = (s: Stage, keyword: string): string[] => s.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+const args = (s: Stage, keyword: string): string[] =>
+  s.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 
 describe('the Dockerfile', () => {
   it('passes hadolint with no findings', () => {
-    const hadolint = execFileSync('bash', [join(ROOT, 'deploy', 'docker', 'ensure-hadolint.sh')], { encoding: 'utf8' }).trim();
+    const hadolint = execFileSync('bash', [join(ROOT, 'deploy', 'docker', 'ensure-hadolint.sh')], {
+      encoding: 'utf8',
+    }).trim();
     const result = spawnSync(hadolint, ['--no-color', DOCKERFILE], { encoding: 'utf8' });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
     // hadolint does fail on a bad Dockerfile (the check is real).
-    const bad = spawnSync(hadolint, ['--no-color', '-'], { input: 'FROM node\nRUN apt-get install curl\n', encoding: 'utf8' });
+    const bad = spawnSync(hadolint, ['--no-color', '-'], {
+      input: 'FROM node\nRUN apt-get install curl\n',
+      encoding: 'utf8',
+    });
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toContain('DL3006');
   });
 
   it('is multi-stage: build with dev dependencies, production dependencies only in the runtime', () => {
-    expect(stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime', 'todo-service', 'auth-service', 'event-gateway']);
+    expect(stages.map((s) => s.name)).toEqual([
+      'build',
+      'deps',
+      'runtime',
+      'todo-service',
+      'auth-service',
+      'event-gateway',
+    ]);
     expect(args(stage('build'), 'RUN').join('\n')).toMatch(/npm ci .*\n.*node scripts\/build\.mjs/);
     expect(args(stage('deps'), 'RUN').join(' ')).toMatch(/npm ci --omit=dev/);
     const runtime = stage('runtime');
     expect(runtime.from).toBe('${NODE_IMAGE}');
     expect(readFileSync(DOCKERFILE, 'utf8')).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-    expect(args(runtime, 'COPY')).toEqual(['package.json ./', '--from=deps /src/node_modules ./node_modules', '--from=build /src/dist ./dist']);
+    expect(args(runtime, 'COPY')).toEqual([
+      'package.json ./',
+      '--from=deps /src/node_modules ./node_modules',
+      '--from=build /src/dist ./dist',
+    ]);
     // No devDependency install anywhere in the runtime stages.
     for (const s of stages.slice(2)) {
       for (const run of args(s, 'RUN')) {
@@ -104,7 +121,11 @@ describe('the Dockerfile', () => {
   });
 
   it('has one target per service that runs its built entry point on its port', () => {
-    for (const [name, port] of [['todo-service', 3000], ['event-gateway', 3001], ['auth-service', 3002]] as const) {
+    for (const [name, port] of [
+      ['todo-service', 3000],
+      ['event-gateway', 3001],
+      ['auth-service', 3002],
+    ] as const) {
       const s = stage(name);
       expect(s.from).toBe('runtime');
       expect(args(s, 'EXPOSE')).toEqual([String(port)]);
@@ -115,7 +136,10 @@ describe('the Dockerfile', () => {
   });
 
   it('sends only the build inputs to the Docker daemon (.dockerignore)', () => {
-    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).toBe('**');
     const allowed = ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/\*\*$/, ''));
     const sources = stages

@@ -17,7 +17,12 @@ const CHART = join(ROOT, 'deploy', 'helm', 'downstream');
 const NAMESPACE = 'downstream-test';
 const RELEASE = 'downstream';
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec?: any } & Record<string, any>;
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec?: any;
+} & Record<string, any>;
 
 const VALUE_SETS: Record<string, string[]> = {
   default: [],
@@ -27,7 +32,9 @@ const VALUE_SETS: Record<string, string[]> = {
 
 let helmPath: string | undefined;
 function helm(): string {
-  helmPath ??= process.env.HELM_BIN || execFileSync('bash', [join(ROOT, 'scripts', 'ensure-helm.sh')], { encoding: 'utf8' }).trim();
+  helmPath ??=
+    process.env.HELM_BIN ||
+    execFileSync('bash', [join(ROOT, 'scripts', 'ensure-helm.sh')], { encoding: 'utf8' }).trim();
   return helmPath;
 }
 
@@ -36,22 +43,30 @@ function valueArgs(files: string[], sets: string[]): string[] {
 }
 
 function render(files: string[], sets: string[] = []): K8sObject[] {
-  const out = execFileSync(helm(), ['template', RELEASE, CHART, '--namespace', NAMESPACE, ...valueArgs(files, sets)], {
-    encoding: 'utf8',
-    maxBuffer: 32 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    helm(),
+    ['template', RELEASE, CHART, '--namespace', NAMESPACE, ...valueArgs(files, sets)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 32 * 1024 * 1024,
+    },
+  );
   return parseAllDocuments(out)
     .map((doc) => doc.toJS() as K8sObject | null)
     .filter((obj): obj is K8sObject => obj !== null);
 }
 
 function renderError(files: string[], sets: string[]): string {
-  const result = spawnSync(helm(), ['template', RELEASE, CHART, ...valueArgs(files, sets)], { encoding: 'utf8' });
+  const result = spawnSync(helm(), ['template', RELEASE, CHART, ...valueArgs(files, sets)], {
+    encoding: 'utf8',
+  });
   expect(result.status).not.toBe(0);
   return result.stderr;
 }
 
-const rendered: Record<string, K8sObject[]> = Object.fromEntries(Object.entries(VALUE_SETS).map(([name, files]) => [name, render(files)]));
+const rendered: Record<string, K8sObject[]> = Object.fromEntries(
+  Object.entries(VALUE_SETS).map(([name, files]) => [name, render(files)]),
+);
 
 function all(set: string, kind: string): K8sObject[] {
   return rendered[set].filter((obj) => obj.kind === kind);
@@ -60,7 +75,9 @@ function all(set: string, kind: string): K8sObject[] {
 function one(set: string, kind: string, name: string): K8sObject {
   const found = rendered[set].find((obj) => obj.kind === kind && obj.metadata.name === name);
   if (!found) {
-    throw new Error(`${set}: no ${kind} ${name} among ${rendered[set].map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+    throw new Error(
+      `${set}: no ${kind} ${name} among ${rendered[set].map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+    );
   }
   return found;
 }
@@ -84,14 +101,22 @@ const targetRefs = {
     type: 'object',
     additionalProperties: false,
     required: ['group', 'kind', 'name'],
-    properties: { group: { const: 'gateway.networking.k8s.io' }, kind: { enum: ['Gateway', 'HTTPRoute'] }, name: { type: 'string', minLength: 1 } },
+    properties: {
+      group: { const: 'gateway.networking.k8s.io' },
+      kind: { enum: ['Gateway', 'HTTPRoute'] },
+      name: { type: 'string', minLength: 1 },
+    },
   },
 };
 const backendRef = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'port'],
-  properties: { name: { type: 'string', minLength: 1 }, namespace: { type: 'string' }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    namespace: { type: 'string' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+  },
 };
 const ENVOY_GATEWAY_SCHEMAS: Record<string, object> = {
   SecurityPolicy: {
@@ -147,12 +172,16 @@ const ENVOY_GATEWAY_SCHEMAS: Record<string, object> = {
                 additionalProperties: false,
                 required: ['type'],
                 properties: {
-                  type: { enum: ['SourceIP', 'Header', 'Cookie'] },
+                  type: { enum: ['SourceIP', 'Header', 'Headers', 'Cookie', 'QueryParams'] },
                   cookie: {
                     type: 'object',
                     additionalProperties: false,
                     required: ['name'],
-                    properties: { name: { type: 'string', minLength: 1 }, ttl: { type: 'string', pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' } },
+                    properties: {
+                      name: { type: 'string', minLength: 1 },
+                      ttl: { type: 'string', pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' },
+                      attributes: { type: 'object', additionalProperties: { type: 'string' } },
+                    },
                   },
                 },
               },
@@ -194,7 +223,11 @@ function publicRoutes(set: string): { path: string; service: string; port: numbe
   for (const ingress of all(set, 'Ingress')) {
     for (const rule of ingress.spec.rules) {
       for (const p of rule.http.paths) {
-        routes.push({ path: p.path, service: p.backend.service.name, port: p.backend.service.port.name ?? p.backend.service.port.number });
+        routes.push({
+          path: p.path,
+          service: p.backend.service.name,
+          port: p.backend.service.port.name ?? p.backend.service.port.number,
+        });
       }
     }
   }
@@ -220,7 +253,11 @@ const COMPONENTS = [
 describe('the Helm chart', () => {
   describe.each(Object.keys(VALUE_SETS))('with the %s values', (set) => {
     it('passes helm lint --strict', () => {
-      const result = spawnSync(helm(), ['lint', '--strict', CHART, '--namespace', NAMESPACE, ...valueArgs(VALUE_SETS[set], [])], { encoding: 'utf8' });
+      const result = spawnSync(
+        helm(),
+        ['lint', '--strict', CHART, '--namespace', NAMESPACE, ...valueArgs(VALUE_SETS[set], [])],
+        { encoding: 'utf8' },
+      );
       expect(`${result.stdout}${result.stderr}`).toContain('0 chart(s) failed');
       expect(result.status).toBe(0);
     });
@@ -242,17 +279,24 @@ describe('the Helm chart', () => {
         expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
         expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
         expect(container.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
-        expect(container.resources.requests).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
+        expect(container.resources.requests).toEqual(
+          expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }),
+        );
         expect(container.resources.limits.memory).toEqual(expect.any(String));
         const [sleep, seconds] = container.lifecycle.preStop.exec.command as string[];
         expect(sleep).toBe('sleep');
         // The apps drain for up to 25 s after SIGTERM; the grace period covers the preStop sleep too.
         expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(Number(seconds) + 25);
-        expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+        expect(deployment.spec.strategy).toEqual({
+          type: 'RollingUpdate',
+          rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+        });
         // The Service selects exactly these pods and exposes the named port.
         const service = one(set, 'Service', name(component));
         expect(service.spec.ports).toEqual([{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }]);
-        expect(deployment.spec.template.metadata.labels).toEqual(expect.objectContaining(service.spec.selector));
+        expect(deployment.spec.template.metadata.labels).toEqual(
+          expect.objectContaining(service.spec.selector),
+        );
         expect(deployment.spec.selector.matchLabels).toEqual(service.spec.selector);
       }
     });
@@ -260,12 +304,19 @@ describe('the Helm chart', () => {
     it('runs every container as non-root with a read-only root filesystem and no capabilities', () => {
       for (const { component } of COMPONENTS) {
         const pod = one(set, 'Deployment', name(component)).spec.template.spec;
-        expect(pod.securityContext).toEqual(expect.objectContaining({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 }));
+        expect(pod.securityContext).toEqual(
+          expect.objectContaining({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 }),
+        );
         expect(pod.automountServiceAccountToken).toBe(false);
         expect(pod.serviceAccountName).toBe(one(set, 'ServiceAccount', RELEASE).metadata.name);
         for (const container of pod.containers) {
           expect(container.securityContext).toEqual(
-            expect.objectContaining({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }),
+            expect.objectContaining({
+              runAsNonRoot: true,
+              readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ['ALL'] },
+            }),
           );
         }
       }
@@ -311,7 +362,15 @@ describe('the Helm chart', () => {
       expect(todo.spec.rules).toEqual([
         {
           host: 'downstream.example.com',
-          http: { paths: [{ path: '/todos', pathType: 'Prefix', backend: { service: { name: name('todo-service'), port: { name: 'http' } } } }] },
+          http: {
+            paths: [
+              {
+                path: '/todos',
+                pathType: 'Prefix',
+                backend: { service: { name: name('todo-service'), port: { name: 'http' } } },
+              },
+            ],
+          },
         },
       ]);
       // The auth-url points at a Service the chart renders, on its port.
@@ -329,50 +388,80 @@ describe('the Helm chart', () => {
           'nginx.ingress.kubernetes.io/proxy-body-size': '8m',
         }),
       );
-      expect(Object.keys(events.metadata.annotations ?? {}).filter((key) => key.includes('auth-'))).toEqual([]);
+      expect(Object.keys(events.metadata.annotations ?? {}).filter((key) => key.includes('auth-'))).toEqual(
+        [],
+      );
       const paths = events.spec.rules.flatMap((rule: any) => rule.http.paths);
-      expect(paths).toEqual([{ path: '/socket.io', pathType: 'Prefix', backend: { service: { name: name('event-gateway'), port: { name: 'http' } } } }]);
+      expect(paths).toEqual([
+        {
+          path: '/socket.io',
+          pathType: 'Prefix',
+          backend: { service: { name: name('event-gateway'), port: { name: 'http' } } },
+        },
+      ]);
     });
 
     it('pins polling clients to one gateway replica with cookie affinity unless sticky sessions are turned off', () => {
       expect(one('default', 'Ingress', `${RELEASE}-events`).metadata.annotations).toEqual(
         expect.objectContaining({ 'nginx.ingress.kubernetes.io/affinity': 'cookie' }),
       );
-      const withoutSticky = render([], ['eventGateway.stickySessions=false']).find((o) => o.kind === 'Ingress' && o.metadata.name === `${RELEASE}-events`);
+      const withoutSticky = render([], ['eventGateway.stickySessions=false']).find(
+        (o) => o.kind === 'Ingress' && o.metadata.name === `${RELEASE}-events`,
+      );
       expect(withoutSticky?.metadata.annotations?.['nginx.ingress.kubernetes.io/affinity']).toBeUndefined();
-      expect(withoutSticky?.metadata.annotations?.['nginx.org/websocket-services']).toBe(name('event-gateway'));
+      expect(withoutSticky?.metadata.annotations?.['nginx.org/websocket-services']).toBe(
+        name('event-gateway'),
+      );
     });
 
     it('routes /auth to the auth-service on the auth ingress', () => {
       const auth = one('default', 'Ingress', `${RELEASE}-auth`);
-      expect(auth.spec.rules[0].http.paths).toEqual([{ path: '/auth', pathType: 'Prefix', backend: { service: { name: name('auth-service'), port: { name: 'http' } } } }]);
+      expect(auth.spec.rules[0].http.paths).toEqual([
+        {
+          path: '/auth',
+          pathType: 'Prefix',
+          backend: { service: { name: name('auth-service'), port: { name: 'http' } } },
+        },
+      ]);
     });
 
     it('takes hosts and TLS from the values', () => {
-      const objects = render([], [
-        'ingress.host=api.example.org',
-        'ingress.events.host=ws.example.org',
-        'ingress.tls[0].secretName=api-tls',
-        'ingress.tls[0].hosts[0]=api.example.org',
-      ]);
-      const ingress = (n: string) => objects.find((o) => o.kind === 'Ingress' && o.metadata.name === `${RELEASE}-${n}`)!;
+      const objects = render(
+        [],
+        [
+          'ingress.host=api.example.org',
+          'ingress.events.host=ws.example.org',
+          'ingress.tls[0].secretName=api-tls',
+          'ingress.tls[0].hosts[0]=api.example.org',
+        ],
+      );
+      const ingress = (n: string) =>
+        objects.find((o) => o.kind === 'Ingress' && o.metadata.name === `${RELEASE}-${n}`)!;
       expect(ingress('todo').spec.rules[0].host).toBe('api.example.org');
       expect(ingress('events').spec.rules[0].host).toBe('ws.example.org');
       expect(ingress('auth').spec.tls).toEqual([{ secretName: 'api-tls', hosts: ['api.example.org'] }]);
     });
 
     it('keeps the Admin UI and test client hosts off in production and serves them on their own hosts in dev', () => {
-      expect(all('default', 'Ingress').map((i) => i.metadata.name).sort()).toEqual([`${RELEASE}-auth`, `${RELEASE}-events`, `${RELEASE}-todo`]);
+      expect(
+        all('default', 'Ingress')
+          .map((i) => i.metadata.name)
+          .sort(),
+      ).toEqual([`${RELEASE}-auth`, `${RELEASE}-events`, `${RELEASE}-todo`]);
       const admin = one('dev', 'Ingress', `${RELEASE}-admin-ui`);
       const client = one('dev', 'Ingress', `${RELEASE}-test-client`);
       expect(admin.spec.rules[0].host).toBe('socketio-admin.localtest.me');
       expect(admin.spec.rules[0].http.paths.map((p: any) => p.path)).toEqual(['/admin', '/socket.io']);
       expect(client.spec.rules[0].http.paths.map((p: any) => p.path)).toEqual(['/client', '/socket.io']);
-      expect(admin.metadata.annotations?.['nginx.ingress.kubernetes.io/websocket-services']).toBe(name('event-gateway'));
+      expect(admin.metadata.annotations?.['nginx.ingress.kubernetes.io/websocket-services']).toBe(
+        name('event-gateway'),
+      );
     });
 
     it('refuses to render an operator host that would route the Event API', () => {
-      expect(renderError([], ['ingress.adminUi.enabled=true', 'ingress.adminUi.paths={/admin,/events}'])).toContain('must not be routed');
+      expect(
+        renderError([], ['ingress.adminUi.enabled=true', 'ingress.adminUi.paths={/admin,/events}']),
+      ).toContain('must not be routed');
     });
   });
 
@@ -392,7 +481,9 @@ describe('the Helm chart', () => {
         expect(route.spec.parentRefs).toEqual([{ name: 'downstream', sectionName: 'https' }]);
         expect(route.spec.hostnames).toEqual(['downstream.example.com']);
       }
-      expect(one('gateway-api', 'Gateway', 'downstream').spec.listeners[0]).toEqual(expect.objectContaining({ name: 'https', port: 443 }));
+      expect(one('gateway-api', 'Gateway', 'downstream').spec.listeners[0]).toEqual(
+        expect.objectContaining({ name: 'https', port: 443 }),
+      );
     });
 
     it('protects only the todo route with an external auth policy calling the auth-service /auth/verify', () => {
@@ -400,13 +491,17 @@ describe('the Helm chart', () => {
       expect(policies).toHaveLength(1);
       const [policy] = policies;
       expect(policy.apiVersion).toBe('gateway.envoyproxy.io/v1alpha1');
-      expect(policy.spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: `${RELEASE}-todo` }]);
+      expect(policy.spec.targetRefs).toEqual([
+        { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: `${RELEASE}-todo` },
+      ]);
       expect(policy.spec.extAuth.http).toEqual({
         backendRefs: [{ name: name('auth-service'), port: 3002 }],
         path: '/auth/verify',
         headersToBackend: ['X-User-Id', 'X-User-Roles'],
       });
-      expect(one('gateway-api', 'HTTPRoute', `${RELEASE}-todo`).spec.rules[0].backendRefs).toEqual([{ name: name('todo-service'), port: 3000 }]);
+      expect(one('gateway-api', 'HTTPRoute', `${RELEASE}-todo`).spec.rules[0].backendRefs).toEqual([
+        { name: name('todo-service'), port: 3000 },
+      ]);
     });
 
     it('keeps long-lived websockets open and sticky on the /socket.io route', () => {
@@ -419,7 +514,8 @@ describe('the Helm chart', () => {
   });
 
   describe('NetworkPolicy', () => {
-    const podLabels = (set: string, component: string) => one(set, 'Deployment', name(component)).spec.template.metadata.labels as Record<string, string>;
+    const podLabels = (set: string, component: string) =>
+      one(set, 'Deployment', name(component)).spec.template.metadata.labels as Record<string, string>;
     const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
       Object.entries(selector).every(([key, value]) => labels[key] === value);
 
@@ -455,13 +551,22 @@ describe('the Helm chart', () => {
       const ports = todo.spec.egress.flatMap((rule: any) => rule.ports.map((p: any) => p.port));
       expect(ports.sort()).toEqual([27017, 3001, 53, 53, 6379].sort());
       const toGateway = todo.spec.egress.find((rule: any) => rule.ports[0].port === 3001);
-      expect(matches(toGateway.to[0].podSelector.matchLabels, podLabels('default', 'event-gateway'))).toBe(true);
-      const gatewayPorts = one('default', 'NetworkPolicy', name('event-gateway')).spec.egress.flatMap((rule: any) => rule.ports.map((p: any) => p.port));
+      expect(matches(toGateway.to[0].podSelector.matchLabels, podLabels('default', 'event-gateway'))).toBe(
+        true,
+      );
+      const gatewayPorts = one('default', 'NetworkPolicy', name('event-gateway')).spec.egress.flatMap(
+        (rule: any) => rule.ports.map((p: any) => p.port),
+      );
       expect(gatewayPorts).not.toContain(27017);
       // values-dev points MongoDB/Redis egress at the in-cluster dev databases.
       const dev = one('dev', 'NetworkPolicy', name('todo-service'));
       const mongoRule = dev.spec.egress.find((rule: any) => rule.ports[0].port === 27017);
-      expect(matches(mongoRule.to[0].podSelector.matchLabels, one('dev', 'StatefulSet', name('mongodb')).spec.template.metadata.labels)).toBe(true);
+      expect(
+        matches(
+          mongoRule.to[0].podSelector.matchLabels,
+          one('dev', 'StatefulSet', name('mongodb')).spec.template.metadata.labels,
+        ),
+      ).toBe(true);
     });
   });
 
@@ -470,7 +575,11 @@ describe('the Helm chart', () => {
       for (const { component } of COMPONENTS) {
         const hpa = one('default', 'HorizontalPodAutoscaler', name(component));
         expect(hpa.apiVersion).toBe('autoscaling/v2');
-        expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: name(component) });
+        expect(hpa.spec.scaleTargetRef).toEqual({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: name(component),
+        });
         expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
         expect(one('default', 'Deployment', name(component)).spec.replicas).toBeUndefined();
         expect(one('default', 'PodDisruptionBudget', name(component)).spec).toEqual({
@@ -487,8 +596,21 @@ describe('the Helm chart', () => {
     it('uses an existing Secret instead of rendering one when secrets.existingSecret is set', () => {
       const objects = render([], ['secrets.existingSecret=platform-managed']);
       expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
-      const env = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name('auth-service'))!.spec.template.spec.containers[0].env;
-      expect(env).toContainEqual({ name: 'AUTH_CLIENTS', valueFrom: { secretKeyRef: { name: 'platform-managed', key: 'AUTH_CLIENTS' } } });
+      const env = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name('auth-service'))!
+        .spec.template.spec.containers[0].env;
+      expect(env).toContainEqual({
+        name: 'AUTH_CLIENTS',
+        valueFrom: { secretKeyRef: { name: 'platform-managed', key: 'AUTH_CLIENTS' } },
+      });
+    });
+
+    it('rejects values that do not match values.schema.json (typos, wrong types, bad URLs)', () => {
+      expect(renderError([], ['todoServce.port=3000'])).toContain(
+        "additional properties 'todoServce' not allowed",
+      );
+      expect(renderError([], ['eventGateway.port=http'])).toContain('/eventGateway/port');
+      expect(renderError([], ['mongodb.uri=http://mongo:27017'])).toContain('/mongodb/uri');
+      expect(renderError([], ['config.jwtAlgorithm=none'])).toContain('/config/jwtAlgorithm');
     });
 
     it('renders no secret values by default and refuses a JWT secret shorter than 32 bytes', () => {
@@ -503,7 +625,9 @@ describe('the Helm chart', () => {
       expect(secret.MONGODB_URI).toBe(`mongodb://${name('mongodb')}:27017/downstream`);
       expect(secret.REDIS_URL).toBe(`redis://${name('redis')}:6379`);
       expect(secret.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
-      expect(one('dev', 'ConfigMap', `${RELEASE}-config`).data).toEqual(expect.objectContaining({ NODE_ENV: 'development', JWT_ISSUER: 'downstream-auth' }));
+      expect(one('dev', 'ConfigMap', `${RELEASE}-config`).data).toEqual(
+        expect.objectContaining({ NODE_ENV: 'development', JWT_ISSUER: 'downstream-auth' }),
+      );
     });
 
     it('runs single-node MongoDB and Redis with append-only persistence in dev only', () => {

@@ -72,7 +72,8 @@ describe('the services with production dependencies only (as in the image)', () 
     const log = join(dir, 'probe.log');
     writeFileSync(log, '');
     const env = { ...process.env, DEPS_GUARD_ROOT: ROOT, DEPS_GUARD_ALLOWED: allowed, DEPS_GUARD_LOG: log };
-    const probe = (code: string) => spawnSync(process.execPath, ['--require', guard, '-e', code], { cwd: ROOT, env, encoding: 'utf8' });
+    const probe = (code: string) =>
+      spawnSync(process.execPath, ['--require', guard, '-e', code], { cwd: ROOT, env, encoding: 'utf8' });
     expect(probe("require('ioredis')").status).toBe(0);
     const refused = probe("require('yaml')");
     expect(refused.status).not.toBe(0);
@@ -103,7 +104,11 @@ describe('the services with production dependencies only (as in the image)', () 
       expect(live.status).toBe(200);
       const refused = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
       // Optional imports may probe a dev-only package and fall back; the service must not need one.
-      expect(refused.filter((pkg) => /node_modules\/(@nestjs\/testing|jest|ts-node|typescript|@swc\/core)$/.test(pkg))).toEqual([]);
+      expect(
+        refused.filter((pkg) =>
+          /node_modules\/(@nestjs\/testing|jest|ts-node|typescript|@swc\/core)$/.test(pkg),
+        ),
+      ).toEqual([]);
       expect(await service.stop('SIGTERM')).toBe(0);
     },
   );
