@@ -288,4 +288,23 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       await small.close();
     }
   });
+
+  it('drops events older than EVENT_RETENTION_SECONDS unacknowledged and counts them as expired', async () => {
+    const brief = await startGateway(ns, { EVENT_RETENTION_SECONDS: '1' });
+    try {
+      await postEvent(brief.url, 'retention1', { data: 'old', id: 'too-old' });
+      const postedAt = Date.now();
+      await waitFor(() => Date.now() - postedAt > 1_100, { description: 'the retention to pass' });
+      await postEvent(brief.url, 'retention1', { data: 'new', id: 'fresh' });
+      const { token } = await tokenFor(brief, 'retention1');
+      const client = await connectClient(brief.url, token);
+      await waitFor(() => client.events.length === 1, { description: 'the fresh event' });
+      expect(client.events.map((event) => event.id)).toEqual(['fresh']);
+      expect(await (await fetch(`${brief.url}/metrics`)).text()).toMatch(/gateway_events_expired_total\{[^}]*\} 1/);
+      expect(await brief.app.get(RedisService).client.ttl('inbox:retention1')).toBeLessThanOrEqual(2);
+    } finally {
+      closeClients();
+      await brief.close();
+    }
+  });
 });

@@ -25,9 +25,11 @@ export const DELIVERY_WINDOW = 100;
 /** Announced events buffered per socket at most; beyond, the socket reads them from the inbox. */
 const MAX_ANNOUNCED = 1_000;
 
+/** A stored event (seq + event), or a bare nudge for a user (read the inbox). */
 interface Announcement {
-  seq: number;
-  event: DownstreamEvent & { userid: string };
+  seq?: number;
+  event?: DownstreamEvent & { userid: string };
+  userid?: string;
 }
 
 /** The room every socket of a user joins. */
@@ -120,6 +122,12 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     await this.redis.client.publish(this.inboxChannel, JSON.stringify(announcement));
   }
 
+  /** Wakes the delivery loops of `userId` on every replica, which then read the inbox. */
+  async nudge(userId: string): Promise<void> {
+    const announcement: Announcement = { userid: userId };
+    await this.redis.client.publish(this.inboxChannel, JSON.stringify(announcement));
+  }
+
   private onAnnouncement(message: string): void {
     let announcement: Announcement;
     try {
@@ -127,12 +135,12 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     } catch {
       return;
     }
-    const userId = announcement.event?.userid;
-    if (typeof userId !== 'string' || typeof announcement.seq !== 'number') {
+    const userId = announcement.event?.userid ?? announcement.userid;
+    if (typeof userId !== 'string') {
       return;
     }
     for (const delivery of this.byUser.get(userId) ?? []) {
-      if (announcement.seq > delivery.cursor && delivery.announced.size < MAX_ANNOUNCED) {
+      if (announcement.event && typeof announcement.seq === 'number' && announcement.seq > delivery.cursor && delivery.announced.size < MAX_ANNOUNCED) {
         delivery.announced.set(announcement.seq, announcement.event);
       }
       this.wake(delivery);

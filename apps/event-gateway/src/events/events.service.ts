@@ -34,7 +34,12 @@ export class EventsService {
     };
     const result = await this.inbox.append(event);
     if (!result.stored) {
-      return result.previous ?? { id: event.id, userid, delivered: 0, stored: true };
+      if (result.previous) {
+        return result.previous;
+      }
+      // The first POST of this id failed after storing (e.g. Redis blinked): announce it again.
+      await this.delivery.nudge(userid);
+      return { id: event.id, userid, delivered: await this.registry.countOfUser(userid), stored: true };
     }
     await this.delivery.announce(result.seq, event);
     const answer: UserEventAccepted = { id: event.id, userid, delivered: await this.registry.countOfUser(userid), stored: true };

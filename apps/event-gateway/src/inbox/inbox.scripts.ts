@@ -46,9 +46,11 @@ if over > 0 then
   for _, id in ipairs(oldest) do remove(id) end
   expired = expired + #oldest
 end
-redis.call('EXPIRE', KEYS[1], retention)
-redis.call('EXPIRE', KEYS[2], retention)
-redis.call('EXPIRE', KEYS[3], retention)
+-- The keys outlive the retention (twice over) so that expired events are trimmed, and counted,
+-- by this script rather than vanishing with the key; an idle user's inbox still disappears.
+redis.call('EXPIRE', KEYS[1], retention * 2)
+redis.call('EXPIRE', KEYS[2], retention * 2)
+redis.call('EXPIRE', KEYS[3], retention * 2)
 return {1, tostring(seq), expired}
 `;
 
