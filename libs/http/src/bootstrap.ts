@@ -49,6 +49,12 @@ function drainOnSignals(app: NestFastifyApplication, name: string): void {
     process.stderr.write(`${JSON.stringify({ level: 'info', service: name, time: new Date().toISOString(), msg: `${signal}: draining` })}\n`);
     const timer = setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS);
     timer.unref();
+    // A keep-alive connection whose request was in flight at the signal turns idle only after its
+    // answer; Fastify closes idle connections once, at the start of close(), so without this the
+    // drain would wait for the client to hang up (or for the timeout above).
+    const server = app.getHttpServer();
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    idle.unref();
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),
