@@ -191,16 +191,16 @@ function buildContext(): string[] {
         .split('/')
         .map((part) =>
           part === '**'
-            ? '\u0000'
+            ? '\uE000'
             : part
                 .replace(/[.+^${}()|[\]\\]/g, '\\$&')
                 .replace(/\*/g, '[^/]*')
                 .replace(/\?/g, '[^/]'),
         )
         .join('/')
-        .replace(/\u0000\//g, '(?:.*/)?')
-        .replace(/\/\u0000/g, '(?:/.*)?')
-        .replace(/\u0000/g, '.*');
+        .replace(/\uE000\//g, '(?:.*/)?')
+        .replace(/\/\uE000/g, '(?:/.*)?')
+        .replace(/\uE000/g, '.*');
       return { include, regex: new RegExp(`^${source}$`) };
     });
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
