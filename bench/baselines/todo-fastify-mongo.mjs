@@ -41,8 +41,16 @@ app.get('/todos/:id', async (request, reply) => {
 
 app.post('/todos', async (request, reply) => {
   const body = request.body ?? {};
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const counter = await counters.findOneAndUpdate({ _id: 'todoid' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' });
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    let counter;
+    try {
+      counter = await counters.findOneAndUpdate({ _id: 'todoid' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' });
+    } catch (error) {
+      if (error?.code === 11000) {
+        continue; // two upserts created the counter at once (FerretDB's upsert is not atomic)
+      }
+      throw error;
+    }
     const now = new Date();
     const doc = { todoid: counter.seq, userid: body.userid, content: body.content ?? {}, completed: false, completedAt: null, createdAt: now, updatedAt: now };
     try {

@@ -51,7 +51,7 @@ export async function runHttpScenario(ctx, { targets, reference, connections = 3
   };
   const spec = (target, extra) => ({ url: target.url, connections, ...target.request, ...extra });
 
-  for (const target of targets) {
+  for (const target of durations.warmup > 0 ? targets : []) {
     progress(`warm-up ${target.label}`);
     await withServerCpu(target, spec(target, { duration: durations.warmup }));
   }
