@@ -45,9 +45,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
       if (this.stopped) {
         break;
       }
-      if (await this.outbox.claim(doc)) {
+      if ((await this.outbox.dispatch(doc)) !== undefined) {
         attempted += 1;
-        await this.outbox.deliver(doc);
       }
     }
     return attempted;

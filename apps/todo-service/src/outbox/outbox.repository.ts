@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, Types } from 'mongoose';
 import { DELIVERY_STATUS_RANK, DELIVERY_STATUSES, type DeliveryStatus } from '@app/contracts';
+import { isDuplicateKeyError } from '../todos/todos.repository';
 import { Todo, type TodoRecord } from '../todos/todo.schema';
+import { OutboxLease } from './outbox-lease.schema';
 
 function ranksBelow(status: DeliveryStatus): DeliveryStatus[] {
   return DELIVERY_STATUSES.filter((s) => DELIVERY_STATUS_RANK[s] < DELIVERY_STATUS_RANK[status]);
@@ -17,7 +19,10 @@ const BOOKKEEPING = { timestamps: false } as const;
  */
 @Injectable()
 export class OutboxRepository {
-  constructor(@InjectModel(Todo.name) private readonly todos: Model<Todo>) {}
+  constructor(
+    @InjectModel(Todo.name) private readonly todos: Model<Todo>,
+    @InjectModel(OutboxLease.name) private readonly leases: Model<OutboxLease>,
+  ) {}
 
   findDue(now: Date, limit: number): Promise<TodoRecord[]> {
     return this.todos
@@ -28,21 +33,44 @@ export class OutboxRepository {
       .exec();
   }
 
-  /** Takes the delivery lease of a pending event, unless another replica holds it. */
-  async claim(id: Types.ObjectId, eventId: string, now: Date, until: Date, holder: string): Promise<boolean> {
-    const result = await this.todos
+  /**
+   * Takes the delivery lease of an event: an insert keyed by the event id that only one claimant
+   * wins; an expired lease (its holder died) is removed and taken over.
+   */
+  async acquireLease(eventId: string, holder: string, now: Date, until: Date): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        await this.leases.create({ _id: eventId, holder, until });
+        return true;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) {
+          throw error;
+        }
+      }
+      const current = await this.leases.findOne({ _id: eventId }).lean<{ holder: string; until: Date }>().exec();
+      if (current && new Date(current.until).getTime() > now.getTime()) {
+        return false;
+      }
+      if (current) {
+        await this.leases.deleteOne({ _id: eventId, holder: current.holder }).exec();
+      }
+    }
+    return false;
+  }
+
+  async releaseLease(eventId: string, holder: string): Promise<void> {
+    await this.leases.deleteOne({ _id: eventId, holder }).exec();
+  }
+
+  /** Shows who holds the event in the todo (for operators); the lease document decides. */
+  async recordHolder(eventId: string, holder: string, until: Date): Promise<void> {
+    await this.todos
       .updateOne(
-        {
-          _id: id,
-          'downstream.eventId': eventId,
-          'downstream.status': 'pending',
-          $or: [{ 'downstream.lockedUntil': null }, { 'downstream.lockedUntil': { $lte: now } }],
-        },
+        { 'downstream.eventId': eventId, 'downstream.status': 'pending' },
         { $set: { 'downstream.lockedUntil': until, 'downstream.lockedBy': holder } },
         BOOKKEEPING,
       )
       .exec();
-    return result.modifiedCount === 1;
   }
 
   /** The gateway accepted the event: `stored` or `delivered`, never over a higher status. */
@@ -66,10 +94,10 @@ export class OutboxRepository {
   }
 
   /** A delivery attempt failed: release the lease and schedule the next attempt. */
-  async markFailed(eventId: string, holder: string, nextAttemptAt: Date, error: string): Promise<void> {
+  async markFailed(eventId: string, nextAttemptAt: Date, error: string): Promise<void> {
     await this.todos
       .updateOne(
-        { 'downstream.eventId': eventId, 'downstream.status': 'pending', 'downstream.lockedBy': holder },
+        { 'downstream.eventId': eventId, 'downstream.status': 'pending' },
         {
           $set: {
             'downstream.nextAttemptAt': nextAttemptAt,

@@ -35,6 +35,7 @@ export class OutboxService {
   /** This process, as a lease holder. */
   readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly settings: TodoConfig['outbox'];
+  private leases = 0;
 
   constructor(
     private readonly repository: OutboxRepository,
@@ -45,24 +46,39 @@ export class OutboxService {
     this.settings = config.getOrThrow('outbox', { infer: true });
   }
 
-  leaseUntil(now: Date): Date {
-    return new Date(now.getTime() + this.settings.leaseMs);
-  }
-
-  /** Takes the lease of `doc`'s pending event; false if another replica holds it or it is no longer pending. */
-  claim(doc: TodoRecord, now = new Date()): Promise<boolean> {
-    if (!doc.downstream || doc.downstream.status !== 'pending') {
-      return Promise.resolve(false);
+  /**
+   * Takes the lease of `doc`'s pending event and delivers it once, then releases the lease.
+   * Resolves with the outcome, or undefined when another claimant holds the event or it is no
+   * longer pending. Never throws for a gateway failure.
+   */
+  async dispatch(doc: TodoRecord): Promise<DeliveryOutcome | undefined> {
+    const eventId = doc.downstream?.eventId;
+    if (!eventId || doc.downstream?.status !== 'pending') {
+      return undefined;
     }
-    return this.repository.claim(doc._id, doc.downstream.eventId, now, this.leaseUntil(now), this.instanceId);
+    this.leases += 1;
+    const holder = `${this.instanceId}#${this.leases}`;
+    const now = new Date();
+    const until = new Date(now.getTime() + this.settings.leaseMs);
+    if (!(await this.repository.acquireLease(eventId, holder, now, until))) {
+      return undefined;
+    }
+    try {
+      // Read again under the lease: another replica may have delivered it in the meantime.
+      const fresh = await this.repository.findByEventId(eventId);
+      if (fresh?.downstream?.status !== 'pending') {
+        return undefined;
+      }
+      await this.repository.recordHolder(eventId, holder, until);
+      return await this.deliver(fresh);
+    } finally {
+      await this.repository.releaseLease(eventId, holder).catch(() => undefined);
+    }
   }
 
   /** One delivery attempt of `doc`'s event; the caller holds its lease. Never throws for a gateway failure. */
-  async deliver(doc: TodoRecord): Promise<DeliveryOutcome> {
-    const downstream = doc.downstream;
-    if (!downstream) {
-      throw new Error(`todo ${doc.todoid} has no completion event`);
-    }
+  private async deliver(doc: TodoRecord): Promise<DeliveryOutcome> {
+    const downstream = doc.downstream!;
     const data: TodoJson = toTodoResponse(doc);
     try {
       const accepted = await this.eventApi.postUserEvent(doc.userid, { id: downstream.eventId, type: TODO_COMPLETED_EVENT, data });
@@ -76,7 +92,7 @@ export class OutboxService {
       const delay = computeBackoff(attempts, this.settings.baseBackoffMs, this.settings.maxBackoffMs);
       this.deliveries.inc({ result: 'failed' });
       this.logger.warn(`event ${downstream.eventId} of todo ${doc.todoid}: attempt ${attempts} failed (${message}); next in ${delay} ms`);
-      await this.repository.markFailed(downstream.eventId, this.instanceId, new Date(Date.now() + delay), message);
+      await this.repository.markFailed(downstream.eventId, new Date(Date.now() + delay), message);
       return 'pending';
     }
   }

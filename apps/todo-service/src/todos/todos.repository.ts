@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, Types } from 'mongoose';
@@ -58,12 +59,14 @@ export class TodosRepository implements OnModuleInit {
         throw error;
       }
     }
-    // A counter `$inc` proposes the next id; the unique index decides. On a server where the
-    // increment is not atomic two creates may get the same value: the loser takes the next one.
+    // A counter `$inc` proposes the next id; the unique index decides. On MongoDB the increment is
+    // atomic and the first attempt succeeds unless a client took that id. On a server where it is not
+    // atomic (FerretDB), racers read the same value: after a collision each adds a random offset
+    // (gaps are allowed) so they stop colliding with one another, and moves the counter past its id.
     for (let attempt = 1; attempt <= MAX_ALLOCATION_ATTEMPTS; attempt += 1) {
       let todoid: number;
       try {
-        todoid = await this.nextSequence();
+        todoid = (await this.nextSequence()) + (attempt === 1 ? 0 : randomInt(0, Math.min(2 ** attempt, 256)));
       } catch (error) {
         if (isDuplicateKeyError(error)) {
           continue; // two upserts created the counter at once
@@ -71,7 +74,11 @@ export class TodosRepository implements OnModuleInit {
         throw error;
       }
       try {
-        return await this.insert({ ...input, todoid, completedAt });
+        const created = await this.insert({ ...input, todoid, completedAt });
+        if (attempt > 1) {
+          await this.counters.updateOne({ _id: 'todoid' }, { $max: { seq: todoid } }).exec().catch(() => undefined);
+        }
+        return created;
       } catch (error) {
         if (!isDuplicateKeyError(error)) {
           throw error;
@@ -142,9 +149,9 @@ export class TodosRepository implements OnModuleInit {
 
   /**
    * Completes a todo and records its outbox entry in one single-document update, only if it has
-   * no event yet. The caller holds the delivery lease from the start, so it can deliver at once.
+   * no event yet.
    */
-  async startCompletion(id: Types.ObjectId, eventId: string, now: Date, leaseUntil: Date, leaseHolder: string): Promise<boolean> {
+  async startCompletion(id: Types.ObjectId, eventId: string, now: Date): Promise<boolean> {
     const result = await this.todos
       .updateOne(
         { _id: id, downstream: { $exists: false } },
@@ -158,8 +165,8 @@ export class TodosRepository implements OnModuleInit {
               acknowledgedAt: null,
               attempts: 0,
               nextAttemptAt: now,
-              lockedUntil: leaseUntil,
-              lockedBy: leaseHolder,
+              lockedUntil: null,
+              lockedBy: null,
               lastError: null,
             },
           },

@@ -77,10 +77,9 @@ export class TodosService {
   async complete(todoid: number): Promise<CompletionResult> {
     let doc = await this.require(todoid);
     const now = new Date();
-    let holdsLease = false;
     if (!doc.downstream) {
       const eventId = completionEventId(doc._id.toHexString());
-      holdsLease = await this.repository.startCompletion(doc._id, eventId, now, this.outbox.leaseUntil(now), this.outbox.instanceId);
+      await this.repository.startCompletion(doc._id, eventId, now);
     } else if (!doc.completed) {
       await this.repository.recomplete(doc._id, now);
     }
@@ -90,8 +89,8 @@ export class TodosService {
       // Deleted and re-created in between; the caller may retry.
       throw this.notFound(todoid);
     }
-    if (downstream.status === 'pending' && (holdsLease || (await this.outbox.claim(doc)))) {
-      await this.outbox.deliver(doc);
+    // Deliver at once unless another request or the dispatcher is delivering it right now.
+    if (downstream.status === 'pending' && (await this.outbox.dispatch(doc)) !== undefined) {
       doc = (await this.repository.findById(doc._id)) ?? doc;
     }
     const todo = toTodoResponse(doc);
