@@ -14,6 +14,7 @@ import {
   METRIC_DELIVERY_LATENCY,
   METRIC_EVENTS_EMITTED,
   METRIC_EVENTS_REPLAYED,
+  METRIC_EVENTS_RETRIED,
 } from '../metrics/gateway.metrics';
 import { ClientRegistryService } from '../registry/client-registry.service';
 import type { SocketUser } from './socket-auth.service';
@@ -44,6 +45,8 @@ interface Delivery {
   /** Events up to this sequence number were waiting when the socket connected (counted as replayed). */
   replayUntil: number;
   inFlight: number;
+  /** Incremented each time the cursor moves back after a timeout (see emit). */
+  epoch: number;
   /** Events announced by a POST, by sequence number, not yet emitted to this socket. */
   announced: Map<number, DownstreamEvent>;
   running: boolean;
@@ -61,7 +64,8 @@ interface Delivery {
  *   the loops of that user's local sockets (and polls them all on each registry heartbeat, in case an
  *   announcement was lost);
  * - an acknowledgement removes the event from the inbox and appends a receipt, atomically;
- * - an event not acknowledged in time stays in the inbox and is replayed on the next connect.
+ * - an event not acknowledged in time stays in the inbox: it is sent again on the same socket (the
+ *   cursor moves back before it) and replayed on the next connect.
  *
  * Acks stay local to the replica holding the socket, and order is the inbox order.
  */
@@ -85,6 +89,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     @InjectMetric(METRIC_CONNECTED_SOCKETS) private readonly connectedGauge: Gauge,
     @InjectMetric(METRIC_EVENTS_EMITTED) private readonly emittedCounter: Counter<'kind'>,
     @InjectMetric(METRIC_EVENTS_REPLAYED) private readonly replayedCounter: Counter,
+    @InjectMetric(METRIC_EVENTS_RETRIED) private readonly retriedCounter: Counter,
     @InjectMetric(METRIC_DELIVERY_LATENCY) private readonly latency: Histogram,
   ) {
     this.ackTimeoutMs = config.getOrThrow('gateway.ackTimeoutMs', { infer: true });
@@ -161,6 +166,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       cursor: 0,
       replayUntil: 0,
       inFlight: 0,
+      epoch: 0,
       announced: new Map(),
       running: false,
       again: false,
@@ -326,6 +332,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
   private emit(delivery: Delivery, { seq, event }: PendingEvent): void {
     delivery.cursor = seq;
     delivery.inFlight += 1;
+    const epoch = delivery.epoch;
     this.emittedCounter.inc({ kind: 'user' });
     if (seq <= delivery.replayUntil) {
       this.replayedCounter.inc();
@@ -333,7 +340,16 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     delivery.socket.timeout(this.ackTimeoutMs).emit(DOWNSTREAM_EVENT, event, (error: Error | null) => {
       delivery.inFlight -= 1;
       if (error) {
-        // No acknowledgement in time: the event stays in the inbox for the next connect.
+        // No acknowledgement in time: the event stays in the inbox. While the socket is still
+        // connected, the cursor moves back before it, so it (and the unacknowledged events after it)
+        // are sent again, in order, after one more ACK_TIMEOUT_MS at the latest; clients dedupe by id.
+        // Only the first timeout of a round rewinds: the others belong to events sent again anyway.
+        if (!delivery.closed && epoch === delivery.epoch && delivery.cursor >= seq) {
+          delivery.epoch += 1;
+          delivery.cursor = seq - 1;
+          delivery.announced.clear();
+          this.retriedCounter.inc();
+        }
         this.wake(delivery);
         return;
       }

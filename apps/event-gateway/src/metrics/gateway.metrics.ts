@@ -5,6 +5,7 @@ export const METRIC_CONNECTED_SOCKETS = 'gateway_connected_sockets';
 export const METRIC_EVENTS_STORED = 'gateway_events_stored_total';
 export const METRIC_EVENTS_EMITTED = 'gateway_events_emitted_total';
 export const METRIC_EVENTS_REPLAYED = 'gateway_events_replayed_total';
+export const METRIC_EVENTS_RETRIED = 'gateway_events_retried_total';
 export const METRIC_EVENTS_ACKED = 'gateway_events_acked_total';
 export const METRIC_EVENTS_EXPIRED = 'gateway_events_expired_total';
 export const METRIC_DELIVERY_LATENCY = 'gateway_delivery_latency_seconds';
@@ -19,6 +20,7 @@ export const gatewayMetricProviders: Provider[] = [
     labelNames: ['kind'],
   }),
   makeCounterProvider({ name: METRIC_EVENTS_REPLAYED, help: 'Events emitted that were already pending when the socket connected' }),
+  makeCounterProvider({ name: METRIC_EVENTS_RETRIED, help: 'Acknowledgement timeouts after which the event was sent again on the same socket' }),
   makeCounterProvider({ name: METRIC_EVENTS_ACKED, help: 'Events acknowledged by a client and removed from the inbox' }),
   makeCounterProvider({ name: METRIC_EVENTS_EXPIRED, help: 'Events dropped unacknowledged (retention or inbox limit)' }),
   makeHistogramProvider({
