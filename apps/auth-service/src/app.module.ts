@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { RedisHealthIndicator } from '@app/health';
 import { CoreModule } from '@app/http';
+import { TokensModule } from '@app/tokens';
+import { AuthModule } from './auth/auth.module';
 import type { AuthConfig } from './config/auth.config';
 
 @Module({})
@@ -17,6 +19,8 @@ export class AppModule {
             readiness: (redis: RedisHealthIndicator) => [() => redis.check('redis', config.health.timeoutMs)],
           },
         }),
+        TokensModule.forRoot(),
+        AuthModule,
       ],
     };
   }

@@ -74,9 +74,10 @@ function mapJwtError(error: unknown): InvalidTokenError {
  * Stateless checks of a compact JWT: size, header algorithm (exactly the configured one: never
  * `none`, no HMAC/public-key confusion), signature, `exp`/`nbf` with the clock skew, `iss`, `aud`,
  * and the claims every service relies on (`sub`, `jti`, `roles`, `exp`, `iat`).
- * The Redis record (revocation) is checked by TokenVerifier on top of this.
+ * The Redis record (revocation) is checked by TokenVerifier on top of this. `ignoreExpiration` is
+ * for revocation only (finding the jti of a genuine but expired token).
  */
-export function verifyJwt(token: string, keys: TokenKeys): VerifiedToken {
+export function verifyJwt(token: string, keys: TokenKeys, options: { ignoreExpiration?: boolean } = {}): VerifiedToken {
   if (!token) {
     throw new InvalidTokenError('missing');
   }
@@ -108,6 +109,7 @@ export function verifyJwt(token: string, keys: TokenKeys): VerifiedToken {
       issuer: config.issuer,
       audience: config.audience,
       clockTolerance: config.clockSkewSeconds,
+      ignoreExpiration: options.ignoreExpiration === true,
     });
   } catch (error) {
     throw mapJwtError(error);

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AuthController } from './auth.controller';
+import { AuthTokenService } from './auth-token.service';
+import { ClientAuthGuard } from './client-auth.guard';
+import { ClientAuthService } from './client-auth.service';
+import { JwksController } from './jwks.controller';
+import { VerifyController } from './verify.controller';
+
+@Module({
+  controllers: [AuthController, VerifyController, JwksController],
+  providers: [AuthTokenService, ClientAuthService, ClientAuthGuard],
+})
+export class AuthModule {}

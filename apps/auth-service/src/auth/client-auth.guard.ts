@@ -1,0 +1,28 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClientAuthService, ClientUnauthorizedError, TooManyFailuresError } from './client-auth.service';
+
+export const BASIC_CHALLENGE = 'Basic realm="downstream-auth", charset="UTF-8"';
+
+/** Lets a request through only with valid HTTP Basic client credentials (AUTH_CLIENTS). */
+@Injectable()
+export class ClientAuthGuard implements CanActivate {
+  constructor(private readonly clients: ClientAuthService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest & { clientId?: string }>();
+    const reply = http.getResponse<FastifyReply>();
+    try {
+      request.clientId = await this.clients.authenticate(request.headers.authorization, request.ip);
+      return true;
+    } catch (error) {
+      if (error instanceof ClientUnauthorizedError) {
+        void reply.header('WWW-Authenticate', BASIC_CHALLENGE);
+      } else if (error instanceof TooManyFailuresError) {
+        void reply.header('Retry-After', String(error.retryAfterSeconds));
+      }
+      throw error;
+    }
+  }
+}
