@@ -50,7 +50,7 @@ function params(args) {
   const base = {
     full: { rounds: 3, durations: { warmup: 2, http: 3 }, sockets: 10_000, socketProcesses: 4, seedTodos: 100_000, e2e: { rate: 100, seconds: 30, users: 100 }, emitSteps: [500, 1000, 2000, 4000, 8000], stepSeconds: 3, broadcasts: 5, replicaSockets: 2_000 },
     quick: { rounds: 3, durations: { warmup: 1, http: 2 }, sockets: 2_000, socketProcesses: 2, seedTodos: 10_000, e2e: { rate: 100, seconds: 10, users: 50 }, emitSteps: [250, 500, 1000, 2000, 4000], stepSeconds: 2, broadcasts: 3, replicaSockets: 500 },
-    smoke: { rounds: 1, durations: { warmup: 0, http: 0.5 }, sockets: 20, socketProcesses: 1, seedTodos: 200, e2e: { rate: 20, seconds: 1, users: 5 }, emitSteps: [50, 100], stepSeconds: 0.5, broadcasts: 1, replicaSockets: 10 },
+    smoke: { rounds: 1, durations: { warmup: 0, http: 0.5 }, sockets: 50, socketProcesses: 1, seedTodos: 200, e2e: { rate: 20, seconds: 1, users: 5 }, emitSteps: [50, 100], stepSeconds: 0.5, broadcasts: 1, replicaSockets: 10 },
   }[mode];
   if (args.rounds) {
     base.rounds = args.rounds;
@@ -141,7 +141,7 @@ async function main() {
         const svg = part.chart.type === 'bar' ? barChart(part.chart) : lineChart(part.chart);
         const svgFile = `${part.name}.svg`;
         writeFileSync(join(outDir, svgFile), svg);
-        entries.push({ name: part.name, title: part.title, rows: part.rows, conditions: part.conditions, data: part.data, svg: svgFile, seconds, startedAt: startedAtScenario, loadAverageAtStart: loadBefore, command });
+        entries.push({ name: part.name, title: part.title, rows: part.rows, conditions: part.conditions, data: part.data, svg: svgFile, seconds, startedAt: startedAtScenario, loadAverageAtStart: loadBefore, command, mode: p.mode, params: p });
       }
       progress(`done in ${Math.round(seconds)} s`);
     } catch (error) {
@@ -166,7 +166,8 @@ async function main() {
   if (args.only && existsSync(resultsFile)) {
     try {
       const previous = JSON.parse(readFileSync(resultsFile, 'utf8'));
-      if (previous.mode === p.mode) {
+      // Smoke results never mix with measurements; quick and full may (each entry names its mode).
+      if ((previous.mode === 'smoke') === (p.mode === 'smoke')) {
         const fresh = new Set(results.map((r) => r.name));
         const order = SCENARIOS.flatMap(names).filter((n) => n !== 'gateway');
         scenarios = [...previous.scenarios.filter((s) => !fresh.has(s.name)), ...results].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));

@@ -44,12 +44,29 @@ export async function stepToSaturation(pool, postUrl, users, steps, seconds, ser
     const step = await targetedStep(pool, postUrl, users, rate, seconds, serverPids);
     results.push(step);
     progress(`${label} ${rate}/s offered: ${Math.round(step.deliveredRate)}/s delivered, p50 ${round(step.p50)} ms, p99 ${round(step.p99)} ms, server CPU ${step.serverCpu.join('+')}, clients ${step.clientCpu.join('+')}, generator ${round(step.loadgenCpu)}`);
-    if (step.deliveredRate < 0.85 * rate || step.p99 > 1_000 || step.behind) {
+    if (step.deliveredRate < 0.85 * rate || step.p99 > 1_000 || step.behind || step.loadgenSaturated) {
       break;
     }
   }
   const saturation = Math.max(...results.map((s) => s.deliveredRate));
-  return { steps: results, saturation };
+  const top = results.find((s) => s.deliveredRate === saturation);
+  return { steps: results, saturation, atSaturation: top, loadgenBound: Boolean(top?.loadgenSaturated) };
+}
+
+/** What the processes used at each target's saturation step (median round): the limit of the figure. */
+export function saturationNote(runsByTarget, labels, pidLabels) {
+  return Object.entries(runsByTarget)
+    .map(([key, runs]) => {
+      const sorted = [...runs].sort((a, b) => a.saturation - b.saturation);
+      const mid = sorted[Math.floor(sorted.length / 2)];
+      const top = mid?.atSaturation;
+      if (!top) {
+        return `${labels[key]}: no step`;
+      }
+      const servers = top.serverCpu.map((c, i) => `${pidLabels[i]} ${c}`).join(', ');
+      return `${labels[key]} at its saturation (${top.offered}/s offered, ${Math.round(top.deliveredRate)}/s delivered): CPU ${servers}, socket clients ${top.clientCpu.join('+')}, generator ${round(top.loadgenCpu)}${top.loadgenSaturated ? ' (saturated: the figure is a lower bound)' : ''}`;
+    })
+    .join('; ');
 }
 
 /** `count` broadcasts of a ~1 KB event, one at a time; each waits until every socket has it. */

@@ -3,7 +3,8 @@
 // Candidate: the event-gateway; baseline: a raw socket.io server with the same Redis adapter and
 // the same handshake auth check (bench/baselines/raw-socketio.mjs). Both hold the same N sockets.
 import { join } from 'node:path';
-import { broadcasts, stepToSaturation, targetedStep } from '../lib/emits.mjs';
+import { broadcasts, saturationNote, stepToSaturation, targetedStep } from '../lib/emits.mjs';
+import { withCpu } from '../lib/procs.mjs';
 import { SocketPool } from '../lib/sockets.mjs';
 import { median, minMax, round } from '../lib/stats.mjs';
 
@@ -61,6 +62,14 @@ export async function run(ctx) {
       idle[t.key].push({ heapPerSocket: (mem.heapUsed - empty[t.key].heapUsed) / N, rssPerSocket: (mem.rss - empty[t.key].rss) / N, heapUsed: mem.heapUsed, rss: mem.rss });
     }
   }
+  // Idle CPU with N sockets (heartbeats, registry refresh, inbox polling, engine.io pings).
+  const idleSeconds = ctx.smoke ? 1 : 10;
+  const idleCpu = {};
+  for (const t of targets) {
+    const { cores } = await withCpu([t.server.pid, redis.pid], () => new Promise((r) => setTimeout(r, idleSeconds * 1000)));
+    idleCpu[t.key] = cores.map((c) => round(c, 3));
+  }
+  progress(`idle CPU over ${idleSeconds} s with ${N} sockets: event-gateway ${idleCpu.candidate[0]} core (Redis ${idleCpu.candidate[1]}), raw socket.io ${idleCpu.baseline[0]} core (Redis ${idleCpu.baseline[1]})`);
   const heap = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.heapPerSocket))]));
   const rss = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.rssPerSocket))]));
   if (ctx.profile) {
@@ -126,7 +135,7 @@ export async function run(ctx) {
             baseline: `raw socket.io: heap ${round(heap.baseline / KB, 1)} KB, RSS ${round(rss.baseline / KB, 1)} KB per socket`,
             candidate: `event-gateway: heap ${round(heap.candidate / KB, 1)} KB, RSS ${round(rss.candidate / KB, 1)} KB per socket`,
             ratio: heapRatio,
-            latency: `connect ${N} sockets: ${Math.round(targets[0].connectMs)} ms vs ${Math.round(targets[1].connectMs)} ms`,
+            latency: `connect ${N} sockets: ${Math.round(targets[0].connectMs)} ms vs ${Math.round(targets[1].connectMs)} ms; idle CPU ${idleCpu.candidate[0]} (+ Redis ${idleCpu.candidate[1]}) vs ${idleCpu.baseline[0]} (+ Redis ${idleCpu.baseline[1]}) core`,
             target: '≤ 12 KB heap per socket; ≤ 1.2× raw socket.io',
             met: heap.candidate <= 12 * KB && heapRatio.median <= 1.2,
             metDetail: `${heap.candidate <= 12 * KB ? 'KB met' : 'KB missed'}, ratio ${heapRatio.median <= 1.2 ? 'met' : 'missed'}`,
@@ -142,7 +151,7 @@ export async function run(ctx) {
             { label: 'RSS / socket', values: [rss.candidate, rss.baseline] },
           ],
         },
-        data: { idle, empty },
+        data: { idle, empty, idleCpu, idleSeconds },
         conditions: [
           clientNote,
           'memory read inside each server (preloaded probe: two global.gc() then process.memoryUsage()) with 0 sockets and then with N sockets; per socket = difference ÷ N',
@@ -176,6 +185,7 @@ export async function run(ctx) {
         conditions: [
           clientNote,
           `open-loop generator (undici, 32 connections) in its own process, steps ${ctx.emitSteps.join(', ')} events/s of ${ctx.stepSeconds} s, stopping at the first step that delivers < 85% of the offered rate; latency = client receipt − POST send on CLOCK_MONOTONIC`,
+          saturationNote(emits, { candidate: 'event-gateway', baseline: 'raw socket.io' }, ['server', 'Redis']),
           '"server CPU a+b" in the progress and results.json = server process + Redis, in cores',
           'the gateway stores every event in the user\'s Redis inbox, announces it over Redis pub/sub, emits with an acknowledgement and removes it on ack (at-least-once); the raw server only emits to the room: the ratio is the price of durability',
         ],

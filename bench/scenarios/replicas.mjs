@@ -1,7 +1,7 @@
 // Scenario 7: two event-gateway replicas on one Redis. Sockets are on replica B; the candidate posts
 // the events to replica A (they cross Redis to reach the sockets), the baseline posts them to B,
 // where the sockets are (the one-replica path).
-import { stepToSaturation, targetedStep } from '../lib/emits.mjs';
+import { saturationNote, stepToSaturation, targetedStep } from '../lib/emits.mjs';
 import { SocketPool } from '../lib/sockets.mjs';
 import { median, minMax, round } from '../lib/stats.mjs';
 
@@ -67,6 +67,7 @@ export async function run(ctx) {
     conditions: [
       `${S} sockets (one per user) on replica B in ${Math.min(2, ctx.socketProcesses)} client processes; both replicas, Redis, the clients and the generator share the 2 cores`,
       `steps ${ctx.emitSteps.join(', ')} events/s of ${ctx.stepSeconds} s, stop below 85% delivered; latency at 50% of the one-replica saturation`,
+      saturationNote(runs, { candidate: 'cross-replica', baseline: 'one replica path' }, ['replica A', 'replica B', 'Redis']),
     ],
   };
 }
