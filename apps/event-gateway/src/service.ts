@@ -13,13 +13,16 @@ export const EVENT_API_BODY_LIMIT = 2 * 1024 * 1024;
 export const eventGateway: ServiceDefinition<GatewayConfig> = {
   name: 'event-gateway',
   title: 'Downstream event-gateway',
-  description: 'Socket.IO gateway and the internal Event API that pushes events to exactly the user they concern.',
+  description:
+    'Socket.IO gateway and the internal Event API that pushes events to exactly the user they concern.',
   loadConfig: loadGatewayConfig,
   module: (config) => AppModule.register(config),
   bodyLimit: EVENT_API_BODY_LIMIT,
   configure: async (app: NestFastifyApplication) => {
     const config = app.get<ConfigService<GatewayConfig, true>>(ConfigService);
-    app.useWebSocketAdapter(new GatewayIoAdapter(app, app.get(RedisService), config.getOrThrow('gateway', { infer: true })));
+    app.useWebSocketAdapter(
+      new GatewayIoAdapter(app, app.get(RedisService), config.getOrThrow('gateway', { infer: true })),
+    );
     await registerAdminUi(app);
   },
 };

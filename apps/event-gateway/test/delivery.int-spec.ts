@@ -31,7 +31,8 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
   });
 
   const inboxSize = (userid: string): Promise<number> => redis.client.zcard(`inbox:${userid}`);
-  const received = (client: TestClient, id: string): number => client.events.filter((event) => event.id === id).length;
+  const received = (client: TestClient, id: string): number =>
+    client.events.filter((event) => event.id === id).length;
 
   describe('handshake authentication', () => {
     const now = (): number => Math.floor(Date.now() / 1000);
@@ -48,17 +49,46 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
 
     /** Stores the token record the auth-service would write, so only the property under test is wrong. */
     async function withRecord(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
-      await redis.client.set(`auth:token:${String(payload.jti)}`, JSON.stringify({ jti: payload.jti, sub: payload.sub, roles: [], exp: payload.exp }), 'EX', 600);
+      await redis.client.set(
+        `auth:token:${String(payload.jti)}`,
+        JSON.stringify({ jti: payload.jti, sub: payload.sub, roles: [], exp: payload.exp }),
+        'EX',
+        600,
+      );
       return payload;
     }
 
     it.each<[string, () => Promise<string | undefined>]>([
       ['no token', () => Promise.resolve(undefined)],
       ['a token that is not a JWT', () => Promise.resolve('not-a-jwt')],
-      ['a bad signature', async () => craftJwt({ alg: 'HS256', typ: 'JWT' }, await withRecord(claims()), 'another-secret-0123456789abcdef0123456789')],
+      [
+        'a bad signature',
+        async () =>
+          craftJwt(
+            { alg: 'HS256', typ: 'JWT' },
+            await withRecord(claims()),
+            'another-secret-0123456789abcdef0123456789',
+          ),
+      ],
       ['alg none', async () => craftJwt({ alg: 'none', typ: 'JWT' }, await withRecord(claims()))],
-      ['an expired token', async () => craftJwt({ alg: 'HS256', typ: 'JWT' }, await withRecord(claims({ iat: now() - 3600, exp: now() - 60 })), TEST_SECRETS.jwtSecret)],
-      ['a wrong audience', async () => craftJwt({ alg: 'HS256', typ: 'JWT' }, await withRecord(claims({ aud: 'elsewhere' })), TEST_SECRETS.jwtSecret)],
+      [
+        'an expired token',
+        async () =>
+          craftJwt(
+            { alg: 'HS256', typ: 'JWT' },
+            await withRecord(claims({ iat: now() - 3600, exp: now() - 60 })),
+            TEST_SECRETS.jwtSecret,
+          ),
+      ],
+      [
+        'a wrong audience',
+        async () =>
+          craftJwt(
+            { alg: 'HS256', typ: 'JWT' },
+            await withRecord(claims({ aud: 'elsewhere' })),
+            TEST_SECRETS.jwtSecret,
+          ),
+      ],
       [
         'a revoked token',
         async () => {
@@ -74,21 +104,36 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
 
     it('accepts the control case: a correctly signed token with its record is accepted', async () => {
       const payload = await withRecord(claims({ sub: 'control' }));
-      const client = await connectClient(gateway.url, craftJwt({ alg: 'HS256', typ: 'JWT' }, payload, TEST_SECRETS.jwtSecret));
+      const client = await connectClient(
+        gateway.url,
+        craftJwt({ alg: 'HS256', typ: 'JWT' }, payload, TEST_SECRETS.jwtSecret),
+      );
       expect(client.socket.connected).toBe(true);
     });
 
     it('connects a valid token as its sub, registers the socket and also accepts Authorization: Bearer', async () => {
       const { token } = await tokenFor(gateway, 'alice');
       const byAuth = await connectClient(gateway.url, token);
-      const byHeader = await connectClient(gateway.url, undefined, { headers: { Authorization: `Bearer ${token}` } });
-      const entries = await waitFor(async () => {
-        const response = await fetch(`${gateway.url}/clients/alice`);
-        const body = response.status === 200 ? ((await response.json()) as Array<{ socketId: string }>) : [];
-        return body.length === 2 ? body : undefined;
-      }, { description: 'both sockets of alice in the registry' });
-      expect(entries.map((entry) => entry.socketId).sort()).toEqual([byAuth.socket.id, byHeader.socket.id].sort());
-      expect(entries[0]).toEqual({ userId: 'alice', socketId: expect.any(String), lastConnectedTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      const byHeader = await connectClient(gateway.url, undefined, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      const entries = await waitFor(
+        async () => {
+          const response = await fetch(`${gateway.url}/clients/alice`);
+          const body =
+            response.status === 200 ? ((await response.json()) as Array<{ socketId: string }>) : [];
+          return body.length === 2 ? body : undefined;
+        },
+        { description: 'both sockets of alice in the registry' },
+      );
+      expect(entries.map((entry) => entry.socketId).sort()).toEqual(
+        [byAuth.socket.id, byHeader.socket.id].sort(),
+      );
+      expect(entries[0]).toEqual({
+        userId: 'alice',
+        socketId: expect.any(String),
+        lastConnectedTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
     });
 
     it('disconnects a socket at token expiry unless it re-authenticated with a fresh token', async () => {
@@ -97,18 +142,26 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       const leaves = await connectClient(gateway.url, short.token);
       const fresh = await tokenFor(gateway, 'expiring', 600);
       const other = await tokenFor(gateway, 'someone-else', 600);
-      await expect(leaves.socket.timeout(2_000).emitWithAck('reauthenticate', { token: other.token })).resolves.toEqual({ ok: false, error: 'unauthorized' });
-      await expect(stays.socket.timeout(2_000).emitWithAck('reauthenticate', { token: fresh.token })).resolves.toEqual({ ok: true, exp: expect.any(Number) });
+      await expect(
+        leaves.socket.timeout(2_000).emitWithAck('reauthenticate', { token: other.token }),
+      ).resolves.toEqual({ ok: false, error: 'unauthorized' });
+      await expect(
+        stays.socket.timeout(2_000).emitWithAck('reauthenticate', { token: fresh.token }),
+      ).resolves.toEqual({ ok: true, exp: expect.any(Number) });
       expect(await disconnected(leaves.socket, 6_000)).toBe('io server disconnect');
       // The renewed socket is still served: it receives an event posted after the old expiry.
       await postEvent(gateway.url, 'expiring', { data: { after: 'expiry' }, id: 'after-expiry' });
-      await waitFor(() => received(stays, 'after-expiry') === 1, { description: 'the renewed socket to receive an event' });
+      await waitFor(() => received(stays, 'after-expiry') === 1, {
+        description: 'the renewed socket to receive an event',
+      });
       expect(stays.socket.connected).toBe(true);
     });
 
     it('refuses a browser origin that is neither the gateway itself nor in CORS_ORIGINS', async () => {
       const { token } = await tokenFor(gateway, 'cors1');
-      await expect(connectClient(gateway.url, token, { headers: { Origin: 'https://evil.example' } })).rejects.toThrow();
+      await expect(
+        connectClient(gateway.url, token, { headers: { Origin: 'https://evil.example' } }),
+      ).rejects.toThrow();
       const sameOrigin = await connectClient(gateway.url, token, { headers: { Origin: gateway.url } });
       expect(sameOrigin.socket.connected).toBe(true);
     });
@@ -128,12 +181,29 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
     const first = await connectClient(gateway.url, one.token);
     const second = await connectClient(gateway.url, one.token, { transports: ['polling'] });
     const stranger = await connectClient(gateway.url, two.token);
-    await waitFor(async () => (await redis.client.scard('client-list:user:test001')) === 2, { description: 'both sockets registered' });
+    await waitFor(async () => (await redis.client.scard('client-list:user:test001')) === 2, {
+      description: 'both sockets registered',
+    });
 
-    const answer = await postEvent(gateway.url, 'test001', { type: 'todo.completed', data: { todoid: 87 }, id: 'for-test001' });
-    expect(answer).toEqual({ status: 202, body: { id: 'for-test001', userid: 'test001', delivered: 2, stored: true } });
-    await waitFor(() => received(first, 'for-test001') === 1 && received(second, 'for-test001') === 1, { description: 'both sockets of test001' });
-    expect(first.events[0]).toEqual({ id: 'for-test001', type: 'todo.completed', userid: 'test001', data: { todoid: 87 }, createdAt: expect.any(String) });
+    const answer = await postEvent(gateway.url, 'test001', {
+      type: 'todo.completed',
+      data: { todoid: 87 },
+      id: 'for-test001',
+    });
+    expect(answer).toEqual({
+      status: 202,
+      body: { id: 'for-test001', userid: 'test001', delivered: 2, stored: true },
+    });
+    await waitFor(() => received(first, 'for-test001') === 1 && received(second, 'for-test001') === 1, {
+      description: 'both sockets of test001',
+    });
+    expect(first.events[0]).toEqual({
+      id: 'for-test001',
+      type: 'todo.completed',
+      userid: 'test001',
+      data: { todoid: 87 },
+      createdAt: expect.any(String),
+    });
     expect(new Date(first.events[0].createdAt).toISOString()).toBe(first.events[0].createdAt);
 
     // A later event for test002 arrives; the one for test001 never did.
@@ -152,12 +222,20 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
     const { token } = await tokenFor(gateway, 'offline1');
     const client = await connectClient(gateway.url, token);
     await waitFor(() => client.events.length === 5, { description: 'five replayed events' });
-    expect(client.events.map((event) => event.id)).toEqual(['offline-1', 'offline-2', 'offline-3', 'offline-4', 'offline-5']);
+    expect(client.events.map((event) => event.id)).toEqual([
+      'offline-1',
+      'offline-2',
+      'offline-3',
+      'offline-4',
+      'offline-5',
+    ]);
     // New events come after the replayed ones, and acknowledged events leave the inbox.
     await postEvent(gateway.url, 'offline1', { data: { n: 6 }, id: 'offline-6' });
     await waitFor(() => client.events.length === 6, { description: 'the sixth event' });
     expect(client.events[5].id).toBe('offline-6');
-    await waitFor(async () => (await inboxSize('offline1')) === 0, { description: 'the inbox to empty after the acks' });
+    await waitFor(async () => (await inboxSize('offline1')) === 0, {
+      description: 'the inbox to empty after the acks',
+    });
   });
 
   it('replays an event that was not acknowledged on the next connect, and not one that was', async () => {
@@ -167,7 +245,9 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
     await postEvent(gateway.url, 'forgetful', { data: 2, id: 'acked' });
     await waitFor(() => first.pendingAcks.size === 2, { description: 'both events' });
     first.pendingAcks.get('acked')!();
-    await waitFor(async () => (await inboxSize('forgetful')) === 1, { description: 'the acknowledged event to leave the inbox' });
+    await waitFor(async () => (await inboxSize('forgetful')) === 1, {
+      description: 'the acknowledged event to leave the inbox',
+    });
     first.socket.close();
 
     const second = await connectClient(gateway.url, token);
@@ -186,7 +266,12 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       await postEvent(quick.url, 'slowpoke', { data: 'second', id: 'slow-2' });
       await waitFor(() => client.events.length >= 4, { description: 'both events sent twice' });
       // Each round resends the unacknowledged events in inbox order, once each (no cascade).
-      expect(client.events.slice(0, 4).map((event) => event.id)).toEqual(['slow-1', 'slow-2', 'slow-1', 'slow-2']);
+      expect(client.events.slice(0, 4).map((event) => event.id)).toEqual([
+        'slow-1',
+        'slow-2',
+        'slow-1',
+        'slow-2',
+      ]);
       const redis = quick.app.get(RedisService);
       expect(await redis.client.zrange('inbox:slowpoke', 0, -1)).toEqual(['slow-1', 'slow-2']);
 
@@ -194,8 +279,12 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       client.socket.on('downstream', (_event: unknown, ack: () => void) => ack());
       client.pendingAcks.get('slow-1')!();
       client.pendingAcks.get('slow-2')!();
-      await waitFor(async () => (await redis.client.zcard('inbox:slowpoke')) === 0, { description: 'the acks of the retries' });
-      expect(await (await fetch(`${quick.url}/metrics`)).text()).toMatch(/gateway_events_retried_total\{[^}]*\} [1-9]/);
+      await waitFor(async () => (await redis.client.zcard('inbox:slowpoke')) === 0, {
+        description: 'the acks of the retries',
+      });
+      expect(await (await fetch(`${quick.url}/metrics`)).text()).toMatch(
+        /gateway_events_retried_total\{[^}]*\} [1-9]/,
+      );
     } finally {
       closeClients();
       await quick.close();
@@ -208,7 +297,10 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       await postEvent(gateway.url, 'idem1', { data: { v: 2 }, id: 'same-id' }),
     ];
     expect(offlineAnswers[1]).toEqual(offlineAnswers[0]);
-    expect(offlineAnswers[0]).toEqual({ status: 202, body: { id: 'same-id', userid: 'idem1', delivered: 0, stored: true } });
+    expect(offlineAnswers[0]).toEqual({
+      status: 202,
+      body: { id: 'same-id', userid: 'idem1', delivered: 0, stored: true },
+    });
     const { token } = await tokenFor(gateway, 'idem1');
     const client = await connectClient(gateway.url, token);
     await waitFor(() => received(client, 'same-id') === 1, { description: 'the event' });
@@ -237,30 +329,62 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
     const { token } = await tokenFor(gateway, 'receipt1');
     const client = await connectClient(gateway.url, token, { autoAck: false });
     const before = new Date().toISOString();
-    await postEvent(gateway.url, 'receipt1', { type: 'todo.completed', data: { todoid: 5 }, id: 'receipt-event' });
+    await postEvent(gateway.url, 'receipt1', {
+      type: 'todo.completed',
+      data: { todoid: 5 },
+      id: 'receipt-event',
+    });
     await waitFor(() => client.pendingAcks.size === 1, { description: 'the event' });
     const receiptsOf = async (): Promise<Array<Record<string, string>>> =>
       (await redis.client.xrange(RECEIPTS_STREAM, '-', '+'))
-        .map(([, fields]) => Object.fromEntries(fields.reduce<string[][]>((pairs, value, i) => (i % 2 === 0 ? [...pairs, [value]] : (pairs[pairs.length - 1].push(value), pairs)), [])))
+        .map(([, fields]) =>
+          Object.fromEntries(
+            fields.reduce<string[][]>(
+              (pairs, value, i) =>
+                i % 2 === 0 ? [...pairs, [value]] : (pairs[pairs.length - 1].push(value), pairs),
+              [],
+            ),
+          ),
+        )
         .filter((entry) => entry.userid === 'receipt1');
     expect(await receiptsOf()).toEqual([]);
     client.pendingAcks.get('receipt-event')!();
-    const [receipt] = await waitFor(async () => {
-      const receipts = await receiptsOf();
-      return receipts.length > 0 ? receipts : undefined;
-    }, { description: 'the receipt' });
-    expect(receipt).toEqual({ eventId: 'receipt-event', userid: 'receipt1', type: 'todo.completed', ackedAt: expect.any(String) });
+    const [receipt] = await waitFor(
+      async () => {
+        const receipts = await receiptsOf();
+        return receipts.length > 0 ? receipts : undefined;
+      },
+      { description: 'the receipt' },
+    );
+    expect(receipt).toEqual({
+      eventId: 'receipt-event',
+      userid: 'receipt1',
+      type: 'todo.completed',
+      ackedAt: expect.any(String),
+    });
     expect(receipt.ackedAt >= before).toBe(true);
     expect(await inboxSize('receipt1')).toBe(0);
   });
 
   it('documents the Event API and the registry in Swagger', async () => {
-    const document = (await (await fetch(`${gateway.url}/api-docs-json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const document = (await (await fetch(`${gateway.url}/api-docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(['/events/{userid}/downstream', '/events/downstream', '/clients', '/clients/{userId}', '/client']),
+      expect.arrayContaining([
+        '/events/{userid}/downstream',
+        '/events/downstream',
+        '/clients',
+        '/clients/{userId}',
+        '/client',
+      ]),
     );
-    expect(Object.keys(document.paths['/events/{userid}/downstream'].post.responses)).toEqual(expect.arrayContaining(['202', '400', '413', '415', '503']));
-    expect(Object.keys(document.paths['/clients/{userId}'].get.responses)).toEqual(expect.arrayContaining(['200', '400', '404']));
+    expect(Object.keys(document.paths['/events/{userid}/downstream'].post.responses)).toEqual(
+      expect.arrayContaining(['202', '400', '413', '415', '503']),
+    );
+    expect(Object.keys(document.paths['/clients/{userId}'].get.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '404']),
+    );
   });
 
   it('drops the oldest events beyond EVENT_INBOX_MAX and counts them as expired', async () => {
@@ -277,9 +401,13 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       expect(metrics).toMatch(/gateway_events_expired_total\{[^}]*\} 2/);
       expect(metrics).toMatch(/gateway_events_replayed_total\{[^}]*\} 3/);
       expect(metrics).toMatch(/gateway_connected_sockets\{[^}]*\} 1/);
-      await waitFor(async () => /gateway_events_acked_total\{[^}]*\} 3/.test(await (await fetch(`${small.url}/metrics`)).text()), {
-        description: 'three acknowledgements counted',
-      });
+      await waitFor(
+        async () =>
+          /gateway_events_acked_total\{[^}]*\} 3/.test(await (await fetch(`${small.url}/metrics`)).text()),
+        {
+          description: 'three acknowledgements counted',
+        },
+      );
       const after = await (await fetch(`${small.url}/metrics`)).text();
       expect(after).toMatch(/gateway_delivery_latency_seconds_count\{[^}]*\} 3/);
       expect(after).toMatch(/gateway_events_stored_total\{[^}]*\} 5/);
@@ -301,7 +429,9 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       const client = await connectClient(brief.url, token);
       await waitFor(() => client.events.length === 1, { description: 'the fresh event' });
       expect(client.events.map((event) => event.id)).toEqual(['fresh']);
-      expect(await (await fetch(`${brief.url}/metrics`)).text()).toMatch(/gateway_events_expired_total\{[^}]*\} 1/);
+      expect(await (await fetch(`${brief.url}/metrics`)).text()).toMatch(
+        /gateway_events_expired_total\{[^}]*\} 1/,
+      );
       expect(await brief.app.get(RedisService).client.ttl('inbox:retention1')).toBeLessThanOrEqual(2);
     } finally {
       closeClients();

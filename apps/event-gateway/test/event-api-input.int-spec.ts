@@ -28,27 +28,69 @@ const BAD_REQUESTS: BadRequest[] = [
   { label: 'an unknown field on broadcast', path: '/events/downstream', body: '{"data":1,"userid":"u1"}' },
   { label: 'a numeric id', path: '/events/u1/downstream', body: '{"data":1,"id":7}' },
   { label: 'an empty id', path: '/events/u1/downstream', body: '{"data":1,"id":""}' },
-  { label: 'an id of 129 characters', path: '/events/u1/downstream', body: JSON.stringify({ data: 1, id: 'a'.repeat(129) }) },
+  {
+    label: 'an id of 129 characters',
+    path: '/events/u1/downstream',
+    body: JSON.stringify({ data: 1, id: 'a'.repeat(129) }),
+  },
   { label: 'an id with a space', path: '/events/u1/downstream', body: '{"data":1,"id":"a b"}' },
   { label: 'an id with a slash', path: '/events/downstream', body: '{"data":1,"id":"../x"}' },
   { label: 'an object id', path: '/events/u1/downstream', body: '{"data":1,"id":{"$gt":""}}' },
   { label: 'an empty type', path: '/events/u1/downstream', body: '{"data":1,"type":""}' },
-  { label: 'a type of 129 characters', path: '/events/u1/downstream', body: JSON.stringify({ data: 1, type: 't'.repeat(129) }) },
-  { label: 'a type with a control character', path: '/events/u1/downstream', body: JSON.stringify({ data: 1, type: 'a\nb' }) },
+  {
+    label: 'a type of 129 characters',
+    path: '/events/u1/downstream',
+    body: JSON.stringify({ data: 1, type: 't'.repeat(129) }),
+  },
+  {
+    label: 'a type with a control character',
+    path: '/events/u1/downstream',
+    body: JSON.stringify({ data: 1, type: 'a\nb' }),
+  },
   { label: 'an array type', path: '/events/downstream', body: '{"data":1,"type":["x"]}' },
   { label: 'data nested 10000 deep', path: '/events/u1/downstream', body: deep(10_000) },
   { label: 'data nested 65 deep', path: '/events/downstream', body: deep(65) },
-  { label: '__proto__ in the body', path: '/events/u1/downstream', body: '{"data":1,"__proto__":{"polluted":true}}' },
-  { label: 'constructor.prototype in data', path: '/events/u1/downstream', body: '{"data":{"constructor":{"prototype":{"x":1}}}}' },
-  { label: 'a body over the limit', path: '/events/u1/downstream', body: `{"data":"${'x'.repeat(3 * 1024 * 1024)}"}`, status: 413 },
-  { label: 'text/plain', path: '/events/u1/downstream', body: '{"data":1}', contentType: 'text/plain', status: 415 },
-  { label: 'form encoding', path: '/events/downstream', body: 'data=1', contentType: 'application/x-www-form-urlencoded', status: 415 },
+  {
+    label: '__proto__ in the body',
+    path: '/events/u1/downstream',
+    body: '{"data":1,"__proto__":{"polluted":true}}',
+  },
+  {
+    label: 'constructor.prototype in data',
+    path: '/events/u1/downstream',
+    body: '{"data":{"constructor":{"prototype":{"x":1}}}}',
+  },
+  {
+    label: 'a body over the limit',
+    path: '/events/u1/downstream',
+    body: `{"data":"${'x'.repeat(3 * 1024 * 1024)}"}`,
+    status: 413,
+  },
+  {
+    label: 'text/plain',
+    path: '/events/u1/downstream',
+    body: '{"data":1}',
+    contentType: 'text/plain',
+    status: 415,
+  },
+  {
+    label: 'form encoding',
+    path: '/events/downstream',
+    body: 'data=1',
+    contentType: 'application/x-www-form-urlencoded',
+    status: 415,
+  },
   { label: 'a userid with a space', path: '/events/a%20b/downstream', body: '{"data":1}' },
   { label: 'a userid with a dollar', path: '/events/%24where/downstream', body: '{"data":1}' },
   { label: 'a userid of 129 characters', path: `/events/${'u'.repeat(129)}/downstream`, body: '{"data":1}' },
   { label: 'a userid with an encoded slash', path: '/events/a%2Fb/downstream', body: '{"data":1}' },
   { label: 'a userid with a NUL', path: '/events/a%00b/downstream', body: '{"data":1}' },
-  { label: 'a userid of invalid percent-encoding', path: '/events/%E0%A4%A/downstream', body: '{"data":1}', plainJson: true },
+  {
+    label: 'a userid of invalid percent-encoding',
+    path: '/events/%E0%A4%A/downstream',
+    body: '{"data":1}',
+    plainJson: true,
+  },
   { label: 'GET on the POST route', path: '/events/u1/downstream', method: 'GET', status: 404 },
   { label: 'a client list for an invalid userId', path: '/clients/a%20b', method: 'GET' },
 ];
@@ -65,21 +107,28 @@ describe('event-gateway Event API under hostile input', () => {
     await gateway?.close();
   });
 
-  it.each(BAD_REQUESTS)('answers $label with a 4xx problem+json', async ({ path, body, contentType, method, status, plainJson }) => {
-    const headers: Record<string, string> = {};
-    if (contentType !== '') {
-      headers['content-type'] = contentType ?? 'application/json';
-    }
-    const response = await fetch(`${gateway.url}${path}`, { method: method ?? 'POST', headers, body: method === 'GET' ? undefined : body });
-    expect(response.status).toBeGreaterThanOrEqual(400);
-    expect(response.status).toBeLessThan(500);
-    if (status) {
-      expect(response.status).toBe(status);
-    }
-    expect(response.headers.get('content-type')).toContain(plainJson ? 'json' : 'application/problem+json');
-    const problem = (await response.json()) as { status?: number; statusCode?: number };
-    expect(problem.status ?? problem.statusCode).toBe(response.status);
-  });
+  it.each(BAD_REQUESTS)(
+    'answers $label with a 4xx problem+json',
+    async ({ path, body, contentType, method, status, plainJson }) => {
+      const headers: Record<string, string> = {};
+      if (contentType !== '') {
+        headers['content-type'] = contentType ?? 'application/json';
+      }
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: method ?? 'POST',
+        headers,
+        body: method === 'GET' ? undefined : body,
+      });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      if (status) {
+        expect(response.status).toBe(status);
+      }
+      expect(response.headers.get('content-type')).toContain(plainJson ? 'json' : 'application/problem+json');
+      const problem = (await response.json()) as { status?: number; statusCode?: number };
+      expect(problem.status ?? problem.statusCode).toBe(response.status);
+    },
+  );
 
   it('names the offending fields in a validation problem', async () => {
     const response = await fetch(`${gateway.url}/events/u1/downstream`, {

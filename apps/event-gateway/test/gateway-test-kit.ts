@@ -11,7 +11,11 @@ export function startGateway(ns: TestNamespace, overrides: Record<string, string
 }
 
 /** Mints a real token (same Redis, prefix and secret as the gateway). */
-export async function tokenFor(app: TestApp, sub: string, expiresIn?: number): Promise<{ token: string; jti: string }> {
+export async function tokenFor(
+  app: TestApp,
+  sub: string,
+  expiresIn?: number,
+): Promise<{ token: string; jti: string }> {
   const issued = await app.app.get(TokenIssuer).issue({ sub, ...(expiresIn ? { expiresIn } : {}) });
   return { token: issued.access_token, jti: issued.jti };
 }
@@ -29,7 +33,11 @@ const clients = new Set<Socket>();
 export function connectClient(
   url: string,
   token: string | undefined,
-  options: { autoAck?: boolean; transports?: ('websocket' | 'polling')[]; headers?: Record<string, string> } = {},
+  options: {
+    autoAck?: boolean;
+    transports?: ('websocket' | 'polling')[];
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<TestClient> {
   const socket = io(url, {
     path: '/socket.io',
@@ -80,7 +88,10 @@ export async function postEvent(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-export async function broadcast(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function broadcast(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${url}/events/downstream`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -90,7 +101,11 @@ export async function broadcast(url: string, body: unknown): Promise<{ status: n
 }
 
 /** A compact JWS signed with HMAC-SHA256 (or unsigned for `alg: none`), built without the product's code. */
-export function craftJwt(header: Record<string, unknown>, payload: Record<string, unknown>, secret?: string): string {
+export function craftJwt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  secret?: string,
+): string {
   const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const signingInput = `${encode(header)}.${encode(payload)}`;
   const signature = secret ? createHmac('sha256', secret).update(signingInput).digest('base64url') : '';

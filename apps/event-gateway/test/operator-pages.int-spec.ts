@@ -4,9 +4,17 @@ import { RedisService } from '@app/redis';
 import { TEST_SECRETS, testNamespace, type TestApp, waitFor } from '@app/testing';
 import { postEvent, startGateway, tokenFor } from './gateway-test-kit';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
-const basic = (username: string, password: string): string => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+const basic = (username: string, password: string): string =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
 describe('event-gateway operator pages: Admin UI and browser test client', () => {
   const ns = testNamespace();
@@ -27,7 +35,9 @@ describe('event-gateway operator pages: Admin UI and browser test client', () =>
       ['a wrong user name', basic('root', TEST_SECRETS.adminPassword)],
       ['a malformed header', 'Basic !!!'],
     ])('refuses the UI files with %s: 401 and a Basic challenge', async (_label, authorization) => {
-      const response = await fetch(`${gateway.url}/admin/`, { headers: authorization ? { authorization } : {} });
+      const response = await fetch(`${gateway.url}/admin/`, {
+        headers: authorization ? { authorization } : {},
+      });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Basic /);
       expect(await response.text()).not.toContain('Socket.IO Admin UI');
@@ -44,7 +54,9 @@ describe('event-gateway operator pages: Admin UI and browser test client', () =>
       const asset = await fetch(`${gateway.url}/admin/${script}`, { headers: { authorization } });
       expect(asset.status).toBe(200);
       expect(asset.headers.get('content-type')).toContain('javascript');
-      const traversal = await fetch(`${gateway.url}/admin/..%2F..%2Fpackage.json`, { headers: { authorization } });
+      const traversal = await fetch(`${gateway.url}/admin/..%2F..%2Fpackage.json`, {
+        headers: { authorization },
+      });
       expect(traversal.status).toBe(404);
     });
 
@@ -90,7 +102,11 @@ describe('event-gateway operator pages: Admin UI and browser test client', () =>
         await page.locator('#status', { hasText: 'connected' }).waitFor({ timeout: 10_000 });
         expect(await page.textContent('#status')).toBe('connected');
 
-        await postEvent(gateway.url, 'browser1', { type: 'todo.completed', data: { todoid: 87, userid: 'browser1' }, id: 'browser-event-1' });
+        await postEvent(gateway.url, 'browser1', {
+          type: 'todo.completed',
+          data: { todoid: 87, userid: 'browser1' },
+          id: 'browser-event-1',
+        });
         const item = page.locator('#events li[data-event-id="browser-event-1"]');
         await item.waitFor({ timeout: 10_000 });
         expect(await item.getAttribute('data-todoid')).toBe('87');
@@ -99,8 +115,12 @@ describe('event-gateway operator pages: Admin UI and browser test client', () =>
         expect(await redis.client.zcard('inbox:browser1')).toBe(1);
 
         await item.locator('button.ack').click();
-        await page.locator('#events li[data-event-id="browser-event-1"][data-acked="true"]').waitFor({ timeout: 5_000 });
-        await waitFor(async () => (await redis.client.zcard('inbox:browser1')) === 0, { description: 'the inbox to be empty after the ack' });
+        await page
+          .locator('#events li[data-event-id="browser-event-1"][data-acked="true"]')
+          .waitFor({ timeout: 5_000 });
+        await waitFor(async () => (await redis.client.zcard('inbox:browser1')) === 0, {
+          description: 'the inbox to be empty after the ack',
+        });
       } finally {
         await page.close();
       }
@@ -112,8 +132,13 @@ describe('event-gateway operator pages: Admin UI and browser test client', () =>
       const page = await browser.newPage();
       try {
         await page.goto(`${gateway.url}/client?autoAck=1&token=${encodeURIComponent(token)}`);
-        await page.locator('#events li[data-event-id="waiting-for-browser"][data-acked="true"]').waitFor({ timeout: 10_000 });
-        await waitFor(async () => (await gateway.app.get(RedisService).client.zcard('inbox:browser2')) === 0, { description: 'the auto-ack' });
+        await page
+          .locator('#events li[data-event-id="waiting-for-browser"][data-acked="true"]')
+          .waitFor({ timeout: 10_000 });
+        await waitFor(
+          async () => (await gateway.app.get(RedisService).client.zcard('inbox:browser2')) === 0,
+          { description: 'the auto-ack' },
+        );
         await page.goto(`${gateway.url}/client?token=not-a-token`);
         await page.locator('#status', { hasText: 'unauthorized' }).waitFor({ timeout: 10_000 });
       } finally {

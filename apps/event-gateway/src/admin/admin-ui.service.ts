@@ -34,7 +34,11 @@ export class AdminUiService {
   instrument(server: Server): void {
     instrument(server, {
       namespaceName: ADMIN_NAMESPACE,
-      auth: { type: 'basic', username: this.settings.username, password: bcrypt.hashSync(this.settings.password, 10) },
+      auth: {
+        type: 'basic',
+        username: this.settings.username,
+        password: bcrypt.hashSync(this.settings.password, 10),
+      },
       readonly: this.settings.readonly,
       mode: this.settings.readonly ? 'production' : 'development',
     });

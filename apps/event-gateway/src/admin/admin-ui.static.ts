@@ -84,7 +84,10 @@ export async function registerAdminUi(app: NestFastifyApplication): Promise<void
           detail: 'no such Admin UI file',
         });
       }
-      return reply.header('Content-Type', CONTENT_TYPES[extname(file)]).header('Cache-Control', 'public, max-age=3600').send(body);
+      return reply
+        .header('Content-Type', CONTENT_TYPES[extname(file)])
+        .header('Cache-Control', 'public, max-age=3600')
+        .send(body);
     });
     done();
   });

@@ -16,7 +16,8 @@ export class ClientPageController {
   @Header('Cache-Control', 'no-cache')
   @ApiOperation({
     summary: 'Browser test client',
-    description: 'Connect with a token, see `downstream` events arrive, acknowledge them. Query: `token` (connects at once), `autoAck=1`.',
+    description:
+      'Connect with a token, see `downstream` events arrive, acknowledge them. Query: `token` (connects at once), `autoAck=1`.',
   })
   @ApiOkResponse({ description: 'text/html' })
   page(): string {

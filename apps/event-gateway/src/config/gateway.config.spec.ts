@@ -20,7 +20,11 @@ describe('loadGatewayConfig', () => {
       maxHttpBufferSize: 1_000_000,
     });
     expect(config.adminUi).toEqual({ username: 'admin', password: 'admin-password', readonly: true });
-    expect(config.jwt).toMatchObject({ algorithm: 'HS256', issuer: 'downstream-auth', audience: 'downstream' });
+    expect(config.jwt).toMatchObject({
+      algorithm: 'HS256',
+      issuer: 'downstream-auth',
+      audience: 'downstream',
+    });
   });
 
   it('reads the gateway variables, a CORS list, and makes the Admin UI writable in development only', () => {

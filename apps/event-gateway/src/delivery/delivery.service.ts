@@ -145,7 +145,12 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       return;
     }
     for (const delivery of this.byUser.get(userId) ?? []) {
-      if (announcement.event && typeof announcement.seq === 'number' && announcement.seq > delivery.cursor && delivery.announced.size < MAX_ANNOUNCED) {
+      if (
+        announcement.event &&
+        typeof announcement.seq === 'number' &&
+        announcement.seq > delivery.cursor &&
+        delivery.announced.size < MAX_ANNOUNCED
+      ) {
         delivery.announced.set(announcement.seq, announcement.event);
       }
       this.wake(delivery);
@@ -294,7 +299,9 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     do {
       delivery.again = false;
       while (!delivery.closed && delivery.inFlight < DELIVERY_WINDOW) {
-        const batch = this.takeAnnounced(delivery) ?? (await this.inbox.pending(delivery.userId, delivery.cursor, DELIVERY_WINDOW - delivery.inFlight));
+        const batch =
+          this.takeAnnounced(delivery) ??
+          (await this.inbox.pending(delivery.userId, delivery.cursor, DELIVERY_WINDOW - delivery.inFlight));
         if (batch.length === 0 || delivery.closed) {
           break;
         }

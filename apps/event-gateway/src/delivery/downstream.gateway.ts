@@ -54,15 +54,23 @@ export class DownstreamGateway implements OnGatewayInit, OnGatewayConnection, On
    * `{ ok: false, error: 'unauthorized' }` (the socket keeps its current expiry).
    */
   @SubscribeMessage(REAUTHENTICATE_EVENT)
-  async reauthenticate(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<ReauthenticateAnswer> {
+  async reauthenticate(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() body: unknown,
+  ): Promise<ReauthenticateAnswer> {
     const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
     try {
       const verified = await this.auth.authenticate(token);
-      if (verified && this.delivery.renew(socket, { userId: verified.sub, jti: verified.jti, exp: verified.exp })) {
+      if (
+        verified &&
+        this.delivery.renew(socket, { userId: verified.sub, jti: verified.jti, exp: verified.exp })
+      ) {
         return { ok: true, exp: verified.exp };
       }
     } catch (error) {
-      this.logger.warn(`reauthentication could not be verified: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `reauthentication could not be verified: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return { ok: false, error: 'unavailable' };
     }
     return { ok: false, error: UNAUTHORIZED };

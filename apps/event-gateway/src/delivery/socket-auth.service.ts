@@ -64,11 +64,17 @@ export class SocketAuthService {
             next(new Error(UNAUTHORIZED));
             return;
           }
-          (socket.data as { user?: SocketUser }).user = { userId: verified.sub, jti: verified.jti, exp: verified.exp };
+          (socket.data as { user?: SocketUser }).user = {
+            userId: verified.sub,
+            jti: verified.jti,
+            exp: verified.exp,
+          };
           next();
         },
         (error: unknown) => {
-          this.logger.warn(`handshake could not be verified: ${error instanceof Error ? error.message : String(error)}`);
+          this.logger.warn(
+            `handshake could not be verified: ${error instanceof Error ? error.message : String(error)}`,
+          );
           next(new Error('service unavailable'));
         },
       );

@@ -1,5 +1,15 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiOperation, ApiParam, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags, ApiUnsupportedMediaTypeResponse } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
 import type { BroadcastAccepted, PostEventBody, UserEventAccepted } from '@app/contracts';
 import { UserIdPipe } from '../registry/user-id.pipe';
 import { BroadcastAcceptedDto, PostEventBodyDto, UserEventAcceptedDto } from './dto/post-event.dto';
@@ -24,12 +34,21 @@ export class EventsController {
   })
   @ApiParam({ name: 'userid', description: '1-128 characters of [A-Za-z0-9._@-]', example: 'test001' })
   @ApiBody({ type: PostEventBodyDto })
-  @ApiAcceptedResponse({ type: UserEventAcceptedDto, description: 'Stored, and emitted to `delivered` sockets now' })
-  @ApiBadRequestResponse({ ...PROBLEM, description: 'Invalid userid or body (problem+json with the offending fields)' })
+  @ApiAcceptedResponse({
+    type: UserEventAcceptedDto,
+    description: 'Stored, and emitted to `delivered` sockets now',
+  })
+  @ApiBadRequestResponse({
+    ...PROBLEM,
+    description: 'Invalid userid or body (problem+json with the offending fields)',
+  })
   @ApiPayloadTooLargeResponse(PROBLEM)
   @ApiUnsupportedMediaTypeResponse(PROBLEM)
   @ApiServiceUnavailableResponse({ ...PROBLEM, description: 'Redis is unavailable; retry later' })
-  emitToUser(@Param('userid', UserIdPipe) userid: string, @Body(PostEventBodyPipe) body: PostEventBody): Promise<UserEventAccepted> {
+  emitToUser(
+    @Param('userid', UserIdPipe) userid: string,
+    @Body(PostEventBodyPipe) body: PostEventBody,
+  ): Promise<UserEventAccepted> {
     return this.events.emitToUser(userid, body);
   }
 
@@ -37,7 +56,8 @@ export class EventsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Broadcast an event to every connected client (internal)',
-    description: 'Emits `downstream` once to every socket connected to any replica now. Not stored: offline users never get it.',
+    description:
+      'Emits `downstream` once to every socket connected to any replica now. Not stored: offline users never get it.',
   })
   @ApiBody({ type: PostEventBodyDto })
   @ApiAcceptedResponse({ type: BroadcastAcceptedDto })

@@ -5,5 +5,9 @@ import { RegistryModule } from '../registry/registry.module';
 import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
 
-@Module({ imports: [InboxModule, RegistryModule, DeliveryModule], controllers: [EventsController], providers: [EventsService] })
+@Module({
+  imports: [InboxModule, RegistryModule, DeliveryModule],
+  controllers: [EventsController],
+  providers: [EventsService],
+})
 export class EventsModule {}

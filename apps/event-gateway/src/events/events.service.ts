@@ -42,7 +42,12 @@ export class EventsService {
       return { id: event.id, userid, delivered: await this.registry.countOfUser(userid), stored: true };
     }
     await this.delivery.announce(result.seq, event);
-    const answer: UserEventAccepted = { id: event.id, userid, delivered: await this.registry.countOfUser(userid), stored: true };
+    const answer: UserEventAccepted = {
+      id: event.id,
+      userid,
+      delivered: await this.registry.countOfUser(userid),
+      stored: true,
+    };
     await this.inbox.rememberAnswer(answer);
     return answer;
   }

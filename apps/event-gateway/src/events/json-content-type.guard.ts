@@ -9,7 +9,12 @@ export class JsonContentTypeGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
-      throw new DomainError('unsupported-media-type', HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Unsupported Media Type', 'the body must be application/json');
+      throw new DomainError(
+        'unsupported-media-type',
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        'Unsupported Media Type',
+        'the body must be application/json',
+      );
     }
     return true;
   }

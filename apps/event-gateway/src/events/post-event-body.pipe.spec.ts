@@ -7,7 +7,11 @@ describe('PostEventBodyPipe', () => {
   it('passes data through untouched and keeps only the given optional fields', () => {
     const data = { nested: [1, { a: null }], 'bp-test': true };
     expect(pipe.transform({ data })).toEqual({ data });
-    expect(pipe.transform({ data, id: 'x-1', type: 'todo.completed' })).toEqual({ data, id: 'x-1', type: 'todo.completed' });
+    expect(pipe.transform({ data, id: 'x-1', type: 'todo.completed' })).toEqual({
+      data,
+      id: 'x-1',
+      type: 'todo.completed',
+    });
     expect(pipe.transform({ data: null })).toEqual({ data: null });
   });
 

@@ -42,7 +42,9 @@ export function jsonDepth(value: unknown, limit: number): number {
 export class PostEventBodyPipe implements PipeTransform<unknown, PostEventBody> {
   transform(body: unknown): PostEventBody {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ValidationError('the body must be a JSON object with `data`', [{ field: '', message: 'must be a JSON object' }]);
+      throw new ValidationError('the body must be a JSON object with `data`', [
+        { field: '', message: 'must be a JSON object' },
+      ]);
     }
     const record = body as Record<string, unknown>;
     const problems: FieldProblem[] = [];
@@ -61,9 +63,15 @@ export class PostEventBodyPipe implements PipeTransform<unknown, PostEventBody> 
     }
     if (
       record.type !== undefined &&
-      (typeof record.type !== 'string' || record.type.length < 1 || record.type.length > MAX_TYPE_LENGTH || hasControlCharacter(record.type))
+      (typeof record.type !== 'string' ||
+        record.type.length < 1 ||
+        record.type.length > MAX_TYPE_LENGTH ||
+        hasControlCharacter(record.type))
     ) {
-      problems.push({ field: 'type', message: `must be a string of 1-${MAX_TYPE_LENGTH} printable characters` });
+      problems.push({
+        field: 'type',
+        message: `must be a string of 1-${MAX_TYPE_LENGTH} printable characters`,
+      });
     }
     if (problems.length > 0) {
       throw new ValidationError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);

@@ -17,8 +17,7 @@ export interface PendingEvent {
 }
 
 export type StoreResult =
-  | { stored: true; seq: number }
-  | { stored: false; previous: UserEventAccepted | undefined };
+  { stored: true; seq: number } | { stored: false; previous: UserEventAccepted | undefined };
 
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -83,12 +82,20 @@ export class InboxService {
       return { stored: true, seq: Number(value) };
     }
     const previous = JSON.parse(value) as Partial<UserEventAccepted>;
-    return { stored: false, previous: typeof previous.id === 'string' ? (previous as UserEventAccepted) : undefined };
+    return {
+      stored: false,
+      previous: typeof previous.id === 'string' ? (previous as UserEventAccepted) : undefined,
+    };
   }
 
   /** Remembers the answer given to the first POST of an id, so that a retry gets the same one. */
   async rememberAnswer(answer: UserEventAccepted): Promise<void> {
-    await this.redis.client.set(this.idempotencyKey(answer.userid, answer.id), JSON.stringify(answer), 'KEEPTTL', 'XX');
+    await this.redis.client.set(
+      this.idempotencyKey(answer.userid, answer.id),
+      JSON.stringify(answer),
+      'KEEPTTL',
+      'XX',
+    );
   }
 
   /** Events of `userid` after sequence number `after`, oldest first. */

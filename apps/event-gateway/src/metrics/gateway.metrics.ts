@@ -12,17 +12,35 @@ export const METRIC_DELIVERY_LATENCY = 'gateway_delivery_latency_seconds';
 
 /** The gateway's own Prometheus metrics (the HTTP latency histogram comes from @app/metrics). */
 export const gatewayMetricProviders: Provider[] = [
-  makeGaugeProvider({ name: METRIC_CONNECTED_SOCKETS, help: 'Sockets connected to this replica (default namespace)' }),
-  makeCounterProvider({ name: METRIC_EVENTS_STORED, help: 'Events stored in a user inbox (duplicates excluded)' }),
+  makeGaugeProvider({
+    name: METRIC_CONNECTED_SOCKETS,
+    help: 'Sockets connected to this replica (default namespace)',
+  }),
+  makeCounterProvider({
+    name: METRIC_EVENTS_STORED,
+    help: 'Events stored in a user inbox (duplicates excluded)',
+  }),
   makeCounterProvider({
     name: METRIC_EVENTS_EMITTED,
     help: 'Events emitted to sockets by this replica, by kind (user, broadcast)',
     labelNames: ['kind'],
   }),
-  makeCounterProvider({ name: METRIC_EVENTS_REPLAYED, help: 'Events emitted that were already pending when the socket connected' }),
-  makeCounterProvider({ name: METRIC_EVENTS_RETRIED, help: 'Acknowledgement timeouts after which the event was sent again on the same socket' }),
-  makeCounterProvider({ name: METRIC_EVENTS_ACKED, help: 'Events acknowledged by a client and removed from the inbox' }),
-  makeCounterProvider({ name: METRIC_EVENTS_EXPIRED, help: 'Events dropped unacknowledged (retention or inbox limit)' }),
+  makeCounterProvider({
+    name: METRIC_EVENTS_REPLAYED,
+    help: 'Events emitted that were already pending when the socket connected',
+  }),
+  makeCounterProvider({
+    name: METRIC_EVENTS_RETRIED,
+    help: 'Acknowledgement timeouts after which the event was sent again on the same socket',
+  }),
+  makeCounterProvider({
+    name: METRIC_EVENTS_ACKED,
+    help: 'Events acknowledged by a client and removed from the inbox',
+  }),
+  makeCounterProvider({
+    name: METRIC_EVENTS_EXPIRED,
+    help: 'Events dropped unacknowledged (retention or inbox limit)',
+  }),
   makeHistogramProvider({
     name: METRIC_DELIVERY_LATENCY,
     help: 'Time from event creation to its acknowledgement by a client, in seconds',

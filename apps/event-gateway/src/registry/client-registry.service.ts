@@ -56,22 +56,33 @@ export class ClientRegistryService implements OnApplicationBootstrap {
     } catch (error) {
       this.warn('first heartbeat failed', error);
     }
-    this.heartbeatTimer = setInterval(() => {
-      this.heartbeat().then(
-        () => this.onHeartbeat?.(),
-        (error: unknown) => this.warn('heartbeat failed', error),
-      );
-    }, Math.max(200, Math.floor(leaseMs / 3)));
+    this.heartbeatTimer = setInterval(
+      () => {
+        this.heartbeat().then(
+          () => this.onHeartbeat?.(),
+          (error: unknown) => this.warn('heartbeat failed', error),
+        );
+      },
+      Math.max(200, Math.floor(leaseMs / 3)),
+    );
     this.heartbeatTimer.unref();
-    this.sweepTimer = setInterval(() => {
-      this.sweep().catch((error: unknown) => this.warn('sweep failed', error));
-    }, Math.max(200, Math.min(1_000, Math.floor(leaseMs / 3))));
+    this.sweepTimer = setInterval(
+      () => {
+        this.sweep().catch((error: unknown) => this.warn('sweep failed', error));
+      },
+      Math.max(200, Math.min(1_000, Math.floor(leaseMs / 3))),
+    );
     this.sweepTimer.unref();
   }
 
   /** Registers a socket of this replica. */
   async add(userId: string, socketId: string, connectedAt = new Date()): Promise<void> {
-    const entry: StoredEntry = { userId, socketId, lastConnectedTime: connectedAt.toISOString(), replica: this.replica };
+    const entry: StoredEntry = {
+      userId,
+      socketId,
+      lastConnectedTime: connectedAt.toISOString(),
+      replica: this.replica,
+    };
     this.local.set(socketId, entry);
     await this.write([entry]);
   }

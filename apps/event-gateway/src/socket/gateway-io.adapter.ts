@@ -15,7 +15,11 @@ export const SOCKET_IO_PATH = '/socket.io';
  * CORS_ORIGINS (or any with `*`), or the gateway's own origin (as the Host or X-Forwarded-Host header
  * names it, so the page works behind a same-origin reverse proxy).
  */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: string[] | '*'): boolean {
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: string[] | '*',
+): boolean {
   if (!origin) {
     return true;
   }
@@ -48,7 +52,9 @@ export function quietPublisher(client: Redis): Redis {
       if (property === 'publish') {
         return (...args: Parameters<Redis['publish']>) =>
           target.publish(...args).catch((error: unknown) => {
-            logger.warn(`socket.io publish failed: ${error instanceof Error ? error.message : String(error)}`);
+            logger.warn(
+              `socket.io publish failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
             return 0;
           });
       }
@@ -82,14 +88,22 @@ export class GatewayIoAdapter extends IoAdapter {
       ...(corsOrigins === '*' || corsOrigins.length > 0
         ? { cors: { origin: corsOrigins === '*' ? true : corsOrigins, credentials: true } }
         : {}),
-      allowRequest: (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
+      allowRequest: (
+        request: IncomingMessage,
+        callback: (error: string | null | undefined, success: boolean) => void,
+      ) => {
         const ok = originAllowed(request.headers.origin, requestHost(request), corsOrigins);
         callback(ok ? null : 'origin not allowed', ok);
       },
     }) as Server;
     const pub = quietPublisher(this.redis.connect('socket.io-pub'));
     const sub = this.redis.connect('socket.io-sub', { maxRetriesPerRequest: null });
-    server.adapter(createAdapter(pub, sub, { key: this.redis.prefixed('socket.io'), publishOnSpecificResponseChannel: true }));
+    server.adapter(
+      createAdapter(pub, sub, {
+        key: this.redis.prefixed('socket.io'),
+        publishOnSpecificResponseChannel: true,
+      }),
+    );
     return server;
   }
 }
