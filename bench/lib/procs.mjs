@@ -1,7 +1,9 @@
 // Process plumbing for the bench: free ports, spawning servers with captured output, waiting for
 // readiness, per-process CPU from /proc, and stopping only the processes the bench started.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createServer, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -54,18 +56,34 @@ export async function waitUntil(probe, { timeoutMs = 30_000, intervalMs = 100, d
  * Spawns a long-running server process. Output is kept (last 8 KB) for error messages.
  * `ipc: true` opens an IPC channel (used by the memory probe).
  */
-export function startProcess(name, command, args, { env = process.env, ipc = false, cwd } = {}) {
+export function startProcess(name, command, args, { env = process.env, ipc = false, cwd, logFile } = {}) {
+  // Output goes to a file, as a container runtime would take it: a pipe read by this (busy)
+  // controller would fill up and make pino's synchronous stdout writes wait (atomic-sleep).
+  const log = logFile ?? join(mkdtempSync(join(tmpdir(), 'downstream-bench-log-')), `${name}.log`);
+  const fd = openSync(log, 'a');
   const child = spawn(command, args, {
     env,
     cwd,
-    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    stdio: ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd],
   });
-  let output = '';
-  const keep = (chunk) => {
-    output = (output + chunk.toString()).slice(-8_000);
+  closeSync(fd);
+  let extra = '';
+  const output = () => {
+    try {
+      const size = statSync(log).size;
+      const length = Math.min(size, 8_000);
+      const buffer = Buffer.alloc(length);
+      const readFd = openSync(log, 'r');
+      readSync(readFd, buffer, 0, length, size - length);
+      closeSync(readFd);
+      return buffer.toString() + extra;
+    } catch {
+      return extra;
+    }
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  const keep = (text) => {
+    extra += text;
+  };
   const handle = {
     name,
     child,
@@ -75,10 +93,12 @@ export function startProcess(name, command, args, { env = process.env, ipc = fal
     get exited() {
       return child.exitCode !== null || child.signalCode !== null;
     },
-    output: () => output,
+    output,
+    logFile: log,
     async stop(graceMs = 5_000) {
       started.delete(handle);
       if (handle.exited) {
+        rmSync(dirname(log), { recursive: true, force: true });
         return;
       }
       const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -86,6 +106,9 @@ export function startProcess(name, command, args, { env = process.env, ipc = fal
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await gone;
       clearTimeout(timer);
+      if (!logFile) {
+        rmSync(dirname(log), { recursive: true, force: true });
+      }
     },
   };
   child.once('error', (error) => keep(`spawn error: ${error.message}\n`));

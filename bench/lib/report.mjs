@@ -30,7 +30,7 @@ export function writeReport(mdPath, report, { outDir }) {
   lines.push(`- **Run**: ${report.startedAt} → ${report.finishedAt}; services built from commit ${report.git?.commit ?? '?'}${report.git?.dirty ? ' plus uncommitted changes in apps/ or libs/ (other work in progress)' : ''}`);
   lines.push(`- **Reproduce**: \`${report.command}\` (the bench builds the services from the working tree into bench/.dist/ itself)`);
   lines.push(
-    `- **Sizes**: ${report.params.sockets} sockets (gateway scenarios), ${report.params.seedTodos} seeded todos, end to end ${report.params.e2e.rate} completions/s for ${report.params.e2e.seconds} s over ${report.params.e2e.users} users, ${report.params.replicaSockets} sockets in the replica scenario`,
+    `- **Sizes** (${report.mode} mode; a scenario measured in another mode says so): ${report.params.sockets} sockets (gateway scenarios), ${report.params.seedTodos} seeded todos, end to end ${report.params.e2e.rate} completions/s for ${report.params.e2e.seconds} s over ${report.params.e2e.users} users, ${report.params.replicaSockets} sockets in the replica scenario`,
   );
   lines.push('- All traffic on loopback; every process (servers, load generators, socket clients, Redis, FerretDB) shares the same cores.', '');
   lines.push('## Results', '');
