@@ -207,6 +207,13 @@ describe('todo-service Todo API (SPEC section 3)', () => {
       expect((await call(service.url, 'GET', `/todos/${id}`)).body).toEqual(reopened.body);
     });
 
+    it('keeps every field when the body is empty', async () => {
+      const created = await call(service.url, 'POST', '/todos', { userid: 'keeper', content: { k: [1] }, completed: true });
+      const answer = await call(service.url, 'PUT', `/todos/${created.body.todoid}`, {});
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ userid: 'keeper', content: { k: [1] }, completed: true, completedAt: created.body.completedAt });
+    });
+
     it('rejects a todoid in the body with 400 and does not change it', async () => {
       const created = await call(service.url, 'POST', '/todos', { userid: 'editor', content: {} });
       const answer = await call(service.url, 'PUT', `/todos/${created.body.todoid}`, { todoid: 1, userid: 'x' });
