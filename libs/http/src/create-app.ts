@@ -4,7 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '@app/errors';
 
 export interface AppOptions {
   title: string;
@@ -34,6 +36,15 @@ export async function createApp(module: DynamicModule, options: AppOptions): Pro
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors the router raises before any Nest code runs (a malformed %-escape in the path) are
+    // problem+json too, like every other error.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { problem } = toProblem(error);
+      void reply
+        .status(problem.status)
+        .header('Content-Type', PROBLEM_CONTENT_TYPE)
+        .send({ ...problem, requestId: request.id });
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
