@@ -1,0 +1,46 @@
+import { serviceEnv, spawnService, type ServiceProcess, testNamespace, waitFor } from '@app/testing';
+
+const PORTAL = `Basic ${Buffer.from('portal:portal-secret').toString('base64')}`;
+
+describe('auth-service logs of /auth/verify', () => {
+  const ns = testNamespace();
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    service = await spawnService('auth-service', serviceEnv('auth-service', ns, { LOG_LEVEL: 'info' }));
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('log the original URL path and method from the ingress, the user and the refusal reason, never the token', async () => {
+    const issued = (await (
+      await fetch(`${service.url}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: PORTAL },
+        body: JSON.stringify({ sub: 'logged-user' }),
+      })
+    ).json()) as { access_token: string; jti: string };
+    const ok = await fetch(`${service.url}/auth/verify`, {
+      headers: { authorization: `Bearer ${issued.access_token}`, 'x-original-url': 'http://ingress/todos/42?page=2', 'x-original-method': 'DELETE', 'x-request-id': 'verify-log-ok' },
+    });
+    expect(ok.status).toBe(200);
+    const bad = await fetch(`${service.url}/auth/verify`, {
+      headers: { cookie: `access_token=${issued.access_token}x`, 'x-original-url': '/todos', 'x-original-method': 'GET', 'x-request-id': 'verify-log-bad' },
+    });
+    expect(bad.status).toBe(401);
+
+    const line = (id: string) =>
+      service
+        .output()
+        .split('\n')
+        .filter((text) => text.includes(id) && text.includes('"res"'))
+        .map((text) => JSON.parse(text) as Record<string, unknown>)[0];
+    const okLine = await waitFor(() => line('verify-log-ok'), { description: 'the log line of the accepted request' });
+    expect(okLine).toMatchObject({ originalUrl: 'http://ingress/todos/42', originalMethod: 'DELETE', userId: 'logged-user', tokenId: issued.jti });
+    const badLine = await waitFor(() => line('verify-log-bad'), { description: 'the log line of the refused request' });
+    expect(badLine).toMatchObject({ originalUrl: '/todos', originalMethod: 'GET', auth: 'signature' });
+    expect(service.output()).not.toContain(issued.access_token.split('.')[2]);
+  });
+});
