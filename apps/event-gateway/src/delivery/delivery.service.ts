@@ -189,6 +189,10 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     await socket.join(userRoom(user.userId));
     try {
       delivery.replayUntil = await this.inbox.lastSeq(user.userId);
+      // A socket that left while this ran must not be registered after its removal.
+      if (delivery.closed || this.closing) {
+        return;
+      }
       await this.registry.add(user.userId, socket.id);
     } catch (error) {
       this.warn(`could not register socket of ${user.userId}`, error);
