@@ -31,8 +31,9 @@ function nextRequest(i, t) {
       return { path: '/events/downstream', body: JSON.stringify({ type: 'bench', data: { t, broadcast: true, pad } }) };
     case 'complete': {
       const todoid = spec.todoids[i % spec.todoids.length];
-      sendTimes.push([todoid, t]);
-      return { path: `/todos/${todoid}/complete/downstream`, body: undefined };
+      const record = [todoid, t, 0];
+      sendTimes.push(record);
+      return { path: `/todos/${todoid}/complete/downstream`, body: undefined, record };
     }
     default:
       throw new Error(`unknown kind ${spec.kind}`);
@@ -41,7 +42,7 @@ function nextRequest(i, t) {
 
 async function send(i) {
   const t = nowMs();
-  const { path, body } = nextRequest(i, t);
+  const { path, body, record } = nextRequest(i, t);
   inflight += 1;
   try {
     const response = await pool.request({
@@ -54,6 +55,9 @@ async function send(i) {
     });
     await response.body.text();
     statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+    if (record) {
+      record[2] = response.statusCode;
+    }
     latencies.push(nowMs() - t);
   } catch {
     errors += 1;
