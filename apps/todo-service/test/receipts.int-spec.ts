@@ -10,18 +10,36 @@ describe('delivery receipts (issue 10)', () => {
   let receiver: EventReceiver;
   let service: TestApp | undefined;
   let redis: Redis;
-  const env = (): Record<string, string | undefined> => serviceEnv('todo-service', ns, { EVENT_API_URL: receiver.url });
+  const env = (): Record<string, string | undefined> =>
+    serviceEnv('todo-service', ns, { EVENT_API_URL: receiver.url });
 
   /** Appends a receipt as the gateway does (same key prefix, same fields). */
   async function writeReceipt(eventId: string, userid: string, ackedAt: string): Promise<void> {
-    await redis.xadd(RECEIPTS_STREAM, '*', 'eventId', eventId, 'userid', userid, 'type', TODO_COMPLETED_EVENT, 'ackedAt', ackedAt);
+    await redis.xadd(
+      RECEIPTS_STREAM,
+      '*',
+      'eventId',
+      eventId,
+      'userid',
+      userid,
+      'type',
+      TODO_COMPLETED_EVENT,
+      'ackedAt',
+      ackedAt,
+    );
   }
 
-  async function completedTodo(userid: string): Promise<{ todoid: number; eventId: string; completedAt: string }> {
+  async function completedTodo(
+    userid: string,
+  ): Promise<{ todoid: number; eventId: string; completedAt: string }> {
     const created = await call(service!.url, 'POST', '/todos', { userid, content: {} });
     const completed = await call(service!.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
     expect(completed.status).toBe(200);
-    return { todoid: created.body.todoid, eventId: completed.body.event.id, completedAt: completed.body.todo.completedAt };
+    return {
+      todoid: created.body.todoid,
+      eventId: completed.body.event.id,
+      completedAt: completed.body.todo.completedAt,
+    };
   }
 
   beforeAll(async () => {
@@ -55,9 +73,12 @@ describe('delivery receipts (issue 10)', () => {
     const metrics = await (await fetch(`${service!.url}/metrics`)).text();
     expect(metrics).toMatch(/todo_completion_ack_seconds_count\{[^}]*\} [1-9]/);
     // Recorded receipts are acknowledged in the consumer group.
-    await waitFor(async () => ((await redis.xpending(RECEIPTS_STREAM, RECEIPTS_GROUP)) as [number])[0] === 0, {
-      description: 'no pending receipts',
-    });
+    await waitFor(
+      async () => ((await redis.xpending(RECEIPTS_STREAM, RECEIPTS_GROUP)) as [number])[0] === 0,
+      {
+        description: 'no pending receipts',
+      },
+    );
   });
 
   it('never lets a late stored overwrite acked', async () => {
@@ -65,28 +86,41 @@ describe('delivery receipts (issue 10)', () => {
     const created = await call(service!.url, 'POST', '/todos', { userid: 'fast-acker', content: {} });
     const completing = call(service!.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
     // The gateway has the event but has not answered yet; meanwhile the user acknowledges it.
-    await waitFor(() => receiver.received.some((e) => e.body.data.todoid === created.body.todoid), { description: 'the event to reach the receiver' });
+    await waitFor(() => receiver.received.some((e) => e.body.data.todoid === created.body.todoid), {
+      description: 'the event to reach the receiver',
+    });
     const eventId = receiver.received.find((e) => e.body.data.todoid === created.body.todoid)!.body.id;
     const ackedAt = new Date().toISOString();
     await writeReceipt(eventId, 'fast-acker', ackedAt);
-    await waitFor(async () => (await call(service!.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream.status === 'acked', {
-      timeoutMs: 2_000,
-      description: 'acked before the gateway answered',
-    });
+    await waitFor(
+      async () =>
+        (await call(service!.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream.status === 'acked',
+      {
+        timeoutMs: 2_000,
+        description: 'acked before the gateway answered',
+      },
+    );
     receiver.release();
     const completed = await completing;
     expect(completed.status).toBe(200);
     expect(completed.body.todo.downstream).toEqual({ eventId, status: 'acked', acknowledgedAt: ackedAt });
-    expect((await call(service!.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream.status).toBe('acked');
+    expect((await call(service!.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream.status).toBe(
+      'acked',
+    );
   });
 
   it('ignores a receipt for an unknown event and acknowledges it in the stream', async () => {
     await writeReceipt('00000000-0000-5000-8000-000000000000', 'nobody', new Date().toISOString());
     await redis.xadd(RECEIPTS_STREAM, '*', 'garbage', 'yes');
-    await waitFor(async () => ((await redis.xpending(RECEIPTS_STREAM, RECEIPTS_GROUP)) as [number])[0] === 0, {
-      description: 'the unknown receipts to be acknowledged',
-    });
-    expect((await call(service!.url, 'GET', '/todos?downstream.status=acked&userid=nobody')).body).toEqual([]);
+    await waitFor(
+      async () => ((await redis.xpending(RECEIPTS_STREAM, RECEIPTS_GROUP)) as [number])[0] === 0,
+      {
+        description: 'the unknown receipts to be acknowledged',
+      },
+    );
+    expect((await call(service!.url, 'GET', '/todos?downstream.status=acked&userid=nobody')).body).toEqual(
+      [],
+    );
   });
 
   it('records a receipt written while the todo-service was down once it is back', async () => {
@@ -114,15 +148,28 @@ describe('delivery receipts (issue 10)', () => {
       await service!.close();
       service = undefined;
       await writeReceipt(todo.eventId, 'orphan', new Date().toISOString());
-      const read = await dead.xreadgroup('GROUP', RECEIPTS_GROUP, 'dead-consumer', 'COUNT', 10, 'STREAMS', RECEIPTS_STREAM, '>');
+      const read = await dead.xreadgroup(
+        'GROUP',
+        RECEIPTS_GROUP,
+        'dead-consumer',
+        'COUNT',
+        10,
+        'STREAMS',
+        RECEIPTS_STREAM,
+        '>',
+      );
       expect(read).not.toBeNull();
     } finally {
       dead.disconnect();
     }
     service = await startTestApp(todoService, env());
-    await waitFor(async () => (await call(service!.url, 'GET', `/todos/${todo.todoid}`)).body.downstream.status === 'acked', {
-      timeoutMs: 10_000,
-      description: "the dead consumer's receipt to be reclaimed",
-    });
+    await waitFor(
+      async () =>
+        (await call(service!.url, 'GET', `/todos/${todo.todoid}`)).body.downstream.status === 'acked',
+      {
+        timeoutMs: 10_000,
+        description: "the dead consumer's receipt to be reclaimed",
+      },
+    );
   });
 });

@@ -23,10 +23,18 @@ describe('todo-service when its dependencies fail', () => {
 
   beforeAll(async () => {
     // Private servers: these tests stop them, which must not disturb other test files.
-    [mongo, redisServer, receiver] = await Promise.all([startFerretDb(), startRedisServer(), new EventReceiver().start()]);
+    [mongo, redisServer, receiver] = await Promise.all([
+      startFerretDb(),
+      startRedisServer(),
+      new EventReceiver().start(),
+    ]);
     service = await startTestApp(
       todoService,
-      serviceEnv('todo-service', ns, { MONGODB_URI: `${mongo.url}resilience`, REDIS_URL: redisServer.url, EVENT_API_URL: receiver.url }),
+      serviceEnv('todo-service', ns, {
+        MONGODB_URI: `${mongo.url}resilience`,
+        REDIS_URL: redisServer.url,
+        EVENT_API_URL: receiver.url,
+      }),
     );
   });
 
@@ -60,10 +68,13 @@ describe('todo-service when its dependencies fail', () => {
     } finally {
       await mongo.start();
     }
-    await waitFor(async () => (await call(service.url, 'GET', `/todos/${created.body.todoid}`)).status === 200, {
-      timeoutMs: 20_000,
-      description: 'reads to work again after MongoDB restarted',
-    });
+    await waitFor(
+      async () => (await call(service.url, 'GET', `/todos/${created.body.todoid}`)).status === 200,
+      {
+        timeoutMs: 20_000,
+        description: 'reads to work again after MongoDB restarted',
+      },
+    );
   });
 
   it('keeps consuming receipts after Redis restarts and loses its stream', async () => {
@@ -74,11 +85,27 @@ describe('todo-service when its dependencies fail', () => {
     await redisServer.start();
     const redis = new Redis(redisServer.url, { keyPrefix: ns.redisKeyPrefix });
     try {
-      await redis.xadd(RECEIPTS_STREAM, '*', 'eventId', completed.body.event.id, 'userid', 'u2', 'type', TODO_COMPLETED_EVENT, 'ackedAt', new Date().toISOString());
-      await waitFor(async () => (await call(service.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream.status === 'acked', {
-        timeoutMs: 15_000,
-        description: 'the receipt written after the Redis restart to be recorded',
-      });
+      await redis.xadd(
+        RECEIPTS_STREAM,
+        '*',
+        'eventId',
+        completed.body.event.id,
+        'userid',
+        'u2',
+        'type',
+        TODO_COMPLETED_EVENT,
+        'ackedAt',
+        new Date().toISOString(),
+      );
+      await waitFor(
+        async () =>
+          (await call(service.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream.status ===
+          'acked',
+        {
+          timeoutMs: 15_000,
+          description: 'the receipt written after the Redis restart to be recorded',
+        },
+      );
     } finally {
       redis.disconnect();
     }
@@ -89,22 +116,34 @@ describe('several todo-service replicas', () => {
   it('dispatch each pending event once: one replica at a time holds it', async () => {
     const ns = testNamespace();
     const receiver = new EventReceiver(await (await import('@app/testing')).freePort());
-    const env = serviceEnv('todo-service', ns, { EVENT_API_URL: receiver.url, OUTBOX_POLL_MS: '20', OUTBOX_BASE_BACKOFF_MS: '50' });
+    const env = serviceEnv('todo-service', ns, {
+      EVENT_API_URL: receiver.url,
+      OUTBOX_POLL_MS: '20',
+      OUTBOX_BASE_BACKOFF_MS: '50',
+    });
     const replicas = [await startTestApp(todoService, env), await startTestApp(todoService, env)];
     try {
       const eventIds: string[] = [];
       for (let i = 0; i < 10; i += 1) {
         const replica = replicas[i % 2];
         const created = await call(replica.url, 'POST', '/todos', { userid: `r${i}`, content: { i } });
-        const completed = await call(replica.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+        const completed = await call(
+          replica.url,
+          'POST',
+          `/todos/${created.body.todoid}/complete/downstream`,
+        );
         expect(completed.body.event.status).toBe('pending');
         eventIds.push(completed.body.event.id);
       }
       await receiver.start();
-      await waitFor(async () => (await call(replicas[0].url, 'GET', '/todos?downstream.status=stored')).body.length === 10, {
-        timeoutMs: 15_000,
-        description: 'all ten events to be accepted',
-      });
+      await waitFor(
+        async () =>
+          (await call(replicas[0].url, 'GET', '/todos?downstream.status=stored')).body.length === 10,
+        {
+          timeoutMs: 15_000,
+          description: 'all ten events to be accepted',
+        },
+      );
       expect([...receiver.ids()].sort()).toEqual([...eventIds].sort());
     } finally {
       await Promise.all(replicas.map((replica) => replica.close()));

@@ -7,7 +7,12 @@ const TODO_KEYS = ['completed', 'completedAt', 'content', 'createdAt', 'todoid',
 function expectProblem(answer: { status: number; headers: Headers; body: Json }, status: number): void {
   expect(answer.status).toBe(status);
   expect(answer.headers.get('content-type')).toContain('application/problem+json');
-  expect(answer.body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
+  expect(answer.body).toMatchObject({
+    type: expect.any(String),
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+  });
 }
 
 describe('todo-service Todo API (SPEC section 3)', () => {
@@ -24,7 +29,11 @@ describe('todo-service Todo API (SPEC section 3)', () => {
 
   describe('POST /todos', () => {
     it('creates a todo with an allocated todoid, answers 201 with Location and exactly the contract shape', async () => {
-      const content = { title: 'Order 1', fields: { qty: 0, 'bp-test': [1, null, { deep: true }] }, empty: {} };
+      const content = {
+        title: 'Order 1',
+        fields: { qty: 0, 'bp-test': [1, null, { deep: true }] },
+        empty: {},
+      };
       const created = await call(service.url, 'POST', '/todos', { userid: 'test001', content });
       expect(created.status).toBe(201);
       expect(created.headers.get('content-type')).toContain('application/json');
@@ -64,20 +73,33 @@ describe('todo-service Todo API (SPEC section 3)', () => {
     });
 
     it('stores completed: true with a completedAt', async () => {
-      const created = await call(service.url, 'POST', '/todos', { userid: 'u1', content: {}, completed: true });
+      const created = await call(service.url, 'POST', '/todos', {
+        userid: 'u1',
+        content: {},
+        completed: true,
+      });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ completed: true, completedAt: expect.stringMatching(ISO) });
       expect(created.body).not.toHaveProperty('downstream');
     });
 
     it('rejects a body larger than 1 MiB with 413', async () => {
-      const answer = await call(service.url, 'POST', '/todos', { userid: 'u1', content: { blob: 'x'.repeat(1024 * 1024 + 10) } });
+      const answer = await call(service.url, 'POST', '/todos', {
+        userid: 'u1',
+        content: { blob: 'x'.repeat(1024 * 1024 + 10) },
+      });
       expectProblem(answer, 413);
     });
 
     it('rejects a body that is not JSON with 415', async () => {
-      expectProblem(await call(service.url, 'POST', '/todos', 'userid=u1', { 'content-type': 'text/plain' }), 415);
-      expectProblem(await call(service.url, 'POST', '/todos', '<todo/>', { 'content-type': 'application/xml' }), 415);
+      expectProblem(
+        await call(service.url, 'POST', '/todos', 'userid=u1', { 'content-type': 'text/plain' }),
+        415,
+      );
+      expectProblem(
+        await call(service.url, 'POST', '/todos', '<todo/>', { 'content-type': 'application/xml' }),
+        415,
+      );
     });
 
     it('rejects an unknown field, a bad userid and a content key starting with $ with 400 naming the field', async () => {
@@ -86,9 +108,14 @@ describe('todo-service Todo API (SPEC section 3)', () => {
       const userid = await call(service.url, 'POST', '/todos', { userid: 'has space', content: {} });
       expectProblem(userid, 400);
       expect(userid.body.errors).toEqual([expect.objectContaining({ field: 'userid' })]);
-      const dollar = await call(service.url, 'POST', '/todos', { userid: 'u1', content: { a: { b: [{ $where: 'sleep(1)' }] } } });
+      const dollar = await call(service.url, 'POST', '/todos', {
+        userid: 'u1',
+        content: { a: { b: [{ $where: 'sleep(1)' }] } },
+      });
       expectProblem(dollar, 400);
-      expect(dollar.body.errors).toEqual([{ field: 'content.a.b[0]["$where"]', message: "keys must not start with '$'" }]);
+      expect(dollar.body.errors).toEqual([
+        { field: 'content.a.b[0]["$where"]', message: "keys must not start with '$'" },
+      ]);
     });
 
     it('accepts content nested exactly 32 levels deep and rejects 33', async () => {
@@ -99,7 +126,9 @@ describe('todo-service Todo API (SPEC section 3)', () => {
         }
         return value;
       };
-      expect((await call(service.url, 'POST', '/todos', { userid: 'u1', content: nest(32) })).status).toBe(201);
+      expect((await call(service.url, 'POST', '/todos', { userid: 'u1', content: nest(32) })).status).toBe(
+        201,
+      );
       const deep = await call(service.url, 'POST', '/todos', { userid: 'u1', content: nest(33) });
       expectProblem(deep, 400);
       expect(deep.body.errors[0].message).toMatch(/deeper than 32/);
@@ -119,11 +148,18 @@ describe('todo-service Todo API (SPEC section 3)', () => {
         [9002, true],
         [9004, false],
       ] as const) {
-        const answer = await call(service.url, 'POST', '/todos', { todoid, userid: user, content: { todoid }, completed });
+        const answer = await call(service.url, 'POST', '/todos', {
+          todoid,
+          userid: user,
+          content: { todoid },
+          completed,
+        });
         expect(answer.status).toBe(201);
         ids.push(todoid);
       }
-      expect((await call(service.url, 'POST', '/todos', { todoid: 9006, userid: 'lister-2', content: {} })).status).toBe(201);
+      expect(
+        (await call(service.url, 'POST', '/todos', { todoid: 9006, userid: 'lister-2', content: {} })).status,
+      ).toBe(201);
     });
 
     it('lists a user’s todos sorted by todoid with X-Total-Count', async () => {
@@ -184,9 +220,12 @@ describe('todo-service Todo API (SPEC section 3)', () => {
       expectProblem(answer, 404);
     });
 
-    it.each(['abc', '1.5', '-1', '0', '1e3', '99999999999999999999', '01'])('rejects the todoid %s with 400', async (id) => {
-      expectProblem(await call(service.url, 'GET', `/todos/${id}`), 400);
-    });
+    it.each(['abc', '1.5', '-1', '0', '1e3', '99999999999999999999', '01'])(
+      'rejects the todoid %s with 400',
+      async (id) => {
+        expectProblem(await call(service.url, 'GET', `/todos/${id}`), 400);
+      },
+    );
   });
 
   describe('PUT /todos/{todoid}', () => {
@@ -195,11 +234,22 @@ describe('todo-service Todo API (SPEC section 3)', () => {
       const id = created.body.todoid;
       const renamed = await call(service.url, 'PUT', `/todos/${id}`, { userid: 'editor2' });
       expect(renamed.status).toBe(200);
-      expect(renamed.body).toMatchObject({ todoid: id, userid: 'editor2', content: { v: 1 }, completed: false, createdAt: created.body.createdAt });
+      expect(renamed.body).toMatchObject({
+        todoid: id,
+        userid: 'editor2',
+        content: { v: 1 },
+        completed: false,
+        createdAt: created.body.createdAt,
+      });
       const content = await call(service.url, 'PUT', `/todos/${id}`, { content: { v: 2, list: [] } });
       expect(content.body).toMatchObject({ userid: 'editor2', content: { v: 2, list: [] } });
       const completed = await call(service.url, 'PUT', `/todos/${id}`, { completed: true });
-      expect(completed.body).toMatchObject({ userid: 'editor2', content: { v: 2, list: [] }, completed: true, completedAt: expect.stringMatching(ISO) });
+      expect(completed.body).toMatchObject({
+        userid: 'editor2',
+        content: { v: 2, list: [] },
+        completed: true,
+        completedAt: expect.stringMatching(ISO),
+      });
       expect(Object.keys(completed.body).sort()).toEqual(TODO_KEYS);
       expect(Date.parse(completed.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.body.updatedAt));
       const reopened = await call(service.url, 'PUT', `/todos/${id}`, { completed: false });
@@ -208,15 +258,27 @@ describe('todo-service Todo API (SPEC section 3)', () => {
     });
 
     it('keeps every field when the body is empty', async () => {
-      const created = await call(service.url, 'POST', '/todos', { userid: 'keeper', content: { k: [1] }, completed: true });
+      const created = await call(service.url, 'POST', '/todos', {
+        userid: 'keeper',
+        content: { k: [1] },
+        completed: true,
+      });
       const answer = await call(service.url, 'PUT', `/todos/${created.body.todoid}`, {});
       expect(answer.status).toBe(200);
-      expect(answer.body).toMatchObject({ userid: 'keeper', content: { k: [1] }, completed: true, completedAt: created.body.completedAt });
+      expect(answer.body).toMatchObject({
+        userid: 'keeper',
+        content: { k: [1] },
+        completed: true,
+        completedAt: created.body.completedAt,
+      });
     });
 
     it('rejects a todoid in the body with 400 and does not change it', async () => {
       const created = await call(service.url, 'POST', '/todos', { userid: 'editor', content: {} });
-      const answer = await call(service.url, 'PUT', `/todos/${created.body.todoid}`, { todoid: 1, userid: 'x' });
+      const answer = await call(service.url, 'PUT', `/todos/${created.body.todoid}`, {
+        todoid: 1,
+        userid: 'x',
+      });
       expectProblem(answer, 400);
       expect((await call(service.url, 'GET', `/todos/${created.body.todoid}`)).body.userid).toBe('editor');
     });
@@ -225,9 +287,20 @@ describe('todo-service Todo API (SPEC section 3)', () => {
       expectProblem(await call(service.url, 'PUT', '/todos/987654321', { completed: true }), 404);
       expectProblem(await call(service.url, 'PUT', '/todos/x', { completed: true }), 400);
       const created = await call(service.url, 'POST', '/todos', { userid: 'editor', content: {} });
-      expectProblem(await call(service.url, 'PUT', `/todos/${created.body.todoid}`, { content: { 'a.b': 1 } }), 400);
-      expectProblem(await call(service.url, 'PUT', `/todos/${created.body.todoid}`, { completed: 'yes' }), 400);
-      expectProblem(await call(service.url, 'PUT', `/todos/${created.body.todoid}`, 'completed=true', { 'content-type': 'text/plain' }), 415);
+      expectProblem(
+        await call(service.url, 'PUT', `/todos/${created.body.todoid}`, { content: { 'a.b': 1 } }),
+        400,
+      );
+      expectProblem(
+        await call(service.url, 'PUT', `/todos/${created.body.todoid}`, { completed: 'yes' }),
+        400,
+      );
+      expectProblem(
+        await call(service.url, 'PUT', `/todos/${created.body.todoid}`, 'completed=true', {
+          'content-type': 'text/plain',
+        }),
+        415,
+      );
     });
   });
 
@@ -246,7 +319,9 @@ describe('todo-service Todo API (SPEC section 3)', () => {
   describe('concurrency', () => {
     it('gives 100 parallel creates 100 distinct todoids without a 5xx', async () => {
       const answers = await Promise.all(
-        Array.from({ length: 100 }, (_, i) => call(service.url, 'POST', '/todos', { userid: 'crowd', content: { i } })),
+        Array.from({ length: 100 }, (_, i) =>
+          call(service.url, 'POST', '/todos', { userid: 'crowd', content: { i } }),
+        ),
       );
       expect(answers.map((a) => a.status)).toEqual(Array(100).fill(201));
       const ids = new Set(answers.map((a) => a.body.todoid));
@@ -262,9 +337,13 @@ describe('todo-service Todo API (SPEC section 3)', () => {
       expect(Object.keys(doc.paths['/todos']).sort()).toEqual(['get', 'post']);
       expect(Object.keys(doc.paths['/todos/{todoid}']).sort()).toEqual(['delete', 'get', 'put']);
       expect(doc.paths['/todos/{todoid}/complete/downstream'].post.responses).toHaveProperty('200');
-      expect(Object.keys(doc.paths['/todos'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '409', '413', '415', '503']));
+      expect(Object.keys(doc.paths['/todos'].post.responses)).toEqual(
+        expect.arrayContaining(['201', '400', '409', '413', '415', '503']),
+      );
       const listParams = doc.paths['/todos'].get.parameters.map((p: { name: string }) => p.name);
-      expect(listParams).toEqual(expect.arrayContaining(['userid', 'completed', 'limit', 'offset', 'downstream.status']));
+      expect(listParams).toEqual(
+        expect.arrayContaining(['userid', 'completed', 'limit', 'offset', 'downstream.status']),
+      );
       expect(doc.components.schemas.TodoResponse.properties).toHaveProperty('downstream');
     });
   });

@@ -47,7 +47,10 @@ export class OutboxRepository {
           throw error;
         }
       }
-      const current = await this.leases.findOne({ _id: eventId }).lean<{ holder: string; until: Date }>().exec();
+      const current = await this.leases
+        .findOne({ _id: eventId })
+        .lean<{ holder: string; until: Date }>()
+        .exec();
       if (current && new Date(current.until).getTime() > now.getTime()) {
         return false;
       }
@@ -56,6 +59,12 @@ export class OutboxRepository {
       }
     }
     return false;
+  }
+
+  /** Whether someone holds an unexpired lease of the event. */
+  async leaseHeld(eventId: string, now: Date): Promise<boolean> {
+    const current = await this.leases.findOne({ _id: eventId }).lean<{ until: Date }>().exec();
+    return current !== null && new Date(current.until).getTime() > now.getTime();
   }
 
   async releaseLease(eventId: string, holder: string): Promise<void> {

@@ -8,6 +8,8 @@ describe('completionEventId', () => {
   });
 
   it('differs for different documents', () => {
-    expect(completionEventId('6566a1f0c2b3d4e5f6a7b8c9')).not.toBe(completionEventId('6566a1f0c2b3d4e5f6a7b8ca'));
+    expect(completionEventId('6566a1f0c2b3d4e5f6a7b8c9')).not.toBe(
+      completionEventId('6566a1f0c2b3d4e5f6a7b8ca'),
+    );
   });
 });

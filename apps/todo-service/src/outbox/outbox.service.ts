@@ -46,6 +46,31 @@ export class OutboxService {
     this.settings = config.getOrThrow('outbox', { infer: true });
   }
 
+  /** When the dispatcher may take over an event whose completing request is delivering it now. */
+  takeOverAt(now: Date): Date {
+    return new Date(now.getTime() + this.settings.leaseMs);
+  }
+
+  /**
+   * Waits (bounded by the lease) while another claimant delivers `eventId`; resolves with the
+   * document once its status has left `pending` or the wait is over.
+   */
+  async awaitOutcome(eventId: string): Promise<TodoRecord | null> {
+    const deadline = Date.now() + this.settings.leaseMs;
+    for (;;) {
+      const doc = await this.repository.findByEventId(eventId);
+      if (
+        !doc ||
+        doc.downstream?.status !== 'pending' ||
+        Date.now() > deadline ||
+        !(await this.repository.leaseHeld(eventId, new Date()))
+      ) {
+        return doc;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /**
    * Takes the lease of `doc`'s pending event and delivers it once, then releases the lease.
    * Resolves with the outcome, or undefined when another claimant holds the event or it is no
@@ -81,7 +106,11 @@ export class OutboxService {
     const downstream = doc.downstream!;
     const data: TodoJson = toTodoResponse(doc);
     try {
-      const accepted = await this.eventApi.postUserEvent(doc.userid, { id: downstream.eventId, type: TODO_COMPLETED_EVENT, data });
+      const accepted = await this.eventApi.postUserEvent(doc.userid, {
+        id: downstream.eventId,
+        type: TODO_COMPLETED_EVENT,
+        data,
+      });
       const status = accepted.delivered > 0 ? 'delivered' : 'stored';
       await this.repository.markAccepted(downstream.eventId, status);
       this.deliveries.inc({ result: status });
@@ -91,7 +120,9 @@ export class OutboxService {
       const attempts = (downstream.attempts ?? 0) + 1;
       const delay = computeBackoff(attempts, this.settings.baseBackoffMs, this.settings.maxBackoffMs);
       this.deliveries.inc({ result: 'failed' });
-      this.logger.warn(`event ${downstream.eventId} of todo ${doc.todoid}: attempt ${attempts} failed (${message}); next in ${delay} ms`);
+      this.logger.warn(
+        `event ${downstream.eventId} of todo ${doc.todoid}: attempt ${attempts} failed (${message}); next in ${delay} ms`,
+      );
       await this.repository.markFailed(downstream.eventId, new Date(Date.now() + delay), message);
       return 'pending';
     }

@@ -11,5 +11,11 @@ export function parseReceiptFields(fields: string[]): (ReceiptEntry & { ackedDat
   }
   const parsed = record.ackedAt ? new Date(record.ackedAt) : new Date(Number.NaN);
   const ackedDate = Number.isNaN(parsed.getTime()) ? new Date() : parsed;
-  return { eventId: record.eventId, userid: record.userid ?? '', type: record.type ?? '', ackedAt: ackedDate.toISOString(), ackedDate };
+  return {
+    eventId: record.eventId,
+    userid: record.userid ?? '',
+    type: record.type ?? '',
+    ackedAt: ackedDate.toISOString(),
+    ackedDate,
+  };
 }

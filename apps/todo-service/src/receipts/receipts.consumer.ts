@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type Redis from 'ioredis';
@@ -95,7 +100,13 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
     try {
       // From the start of the stream: receipts written before the group existed are not lost.
       // ioredis does not apply the key prefix to XGROUP (its key sits after a subcommand): add it here.
-      await this.redis.client.xgroup('CREATE', this.redis.prefixed(RECEIPTS_STREAM), RECEIPTS_GROUP, '0', 'MKSTREAM');
+      await this.redis.client.xgroup(
+        'CREATE',
+        this.redis.prefixed(RECEIPTS_STREAM),
+        RECEIPTS_GROUP,
+        '0',
+        'MKSTREAM',
+      );
     } catch (error) {
       if (!(error instanceof Error) || !error.message.includes('BUSYGROUP')) {
         throw error;
@@ -139,7 +150,9 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
         'COUNT',
         BATCH,
       )) as [string, Array<StreamEntry | null>, ...unknown[]];
-      await this.process(entries.filter((entry): entry is StreamEntry => Array.isArray(entry) && Array.isArray(entry[1])));
+      await this.process(
+        entries.filter((entry): entry is StreamEntry => Array.isArray(entry) && Array.isArray(entry[1])),
+      );
       if (next === '0-0') {
         return;
       }
@@ -154,7 +167,9 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
         // Throws while MongoDB is down: the entry stays pending and is retried via reclaim.
         const recorded = await this.outbox.recordReceipt(receipt.eventId, receipt.ackedDate);
         if (recorded?.completedAt) {
-          this.ackLatency.observe(Math.max(0, (receipt.ackedDate.getTime() - recorded.completedAt.getTime()) / 1_000));
+          this.ackLatency.observe(
+            Math.max(0, (receipt.ackedDate.getTime() - recorded.completedAt.getTime()) / 1_000),
+          );
         }
       }
       await this.redis.client.xack(RECEIPTS_STREAM, RECEIPTS_GROUP, id);

@@ -10,7 +10,14 @@ function nest(levels: number): Record<string, unknown> {
 
 describe('validateContent', () => {
   it('accepts any JSON object of storable keys: nested objects, arrays, nulls, dashes', () => {
-    expect(validateContent({ title: 't', fields: { qty: 0, 'bp-test': [1, null, { x: 'y' }] }, empty: {}, list: [] })).toEqual([]);
+    expect(
+      validateContent({
+        title: 't',
+        fields: { qty: 0, 'bp-test': [1, null, { x: 'y' }] },
+        empty: {},
+        list: [],
+      }),
+    ).toEqual([]);
   });
 
   it('rejects anything but a plain object', () => {
@@ -20,12 +27,18 @@ describe('validateContent', () => {
   });
 
   it('rejects a key starting with $ at any depth and names its path', () => {
-    expect(validateContent({ $where: '1' })).toEqual([{ field: 'content["$where"]', message: "keys must not start with '$'" }]);
-    expect(validateContent({ a: { b: [0, { $gt: 1 }] } })).toEqual([{ field: 'content.a.b[1]["$gt"]', message: "keys must not start with '$'" }]);
+    expect(validateContent({ $where: '1' })).toEqual([
+      { field: 'content["$where"]', message: "keys must not start with '$'" },
+    ]);
+    expect(validateContent({ a: { b: [0, { $gt: 1 }] } })).toEqual([
+      { field: 'content.a.b[1]["$gt"]', message: "keys must not start with '$'" },
+    ]);
   });
 
   it('rejects a key containing a dot at any depth', () => {
-    expect(validateContent({ a: [{ 'x.y': 1 }] })).toEqual([{ field: 'content.a[0]["x.y"]', message: "keys must not contain '.'" }]);
+    expect(validateContent({ a: [{ 'x.y': 1 }] })).toEqual([
+      { field: 'content.a[0]["x.y"]', message: "keys must not contain '.'" },
+    ]);
   });
 
   it('allows a $ or a dot inside values and in the middle of keys', () => {

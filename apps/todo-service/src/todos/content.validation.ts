@@ -18,12 +18,18 @@ function childPath(parent: string, key: string | number): string {
  * a plain object, no key starting with `$` or containing `.` at any depth, depth ≤ 32
  * (`content` itself is depth 1). Returns the problems found, the first few only.
  */
-export function validateContent(content: unknown, field = 'content', maxDepth = MAX_CONTENT_DEPTH): FieldProblem[] {
+export function validateContent(
+  content: unknown,
+  field = 'content',
+  maxDepth = MAX_CONTENT_DEPTH,
+): FieldProblem[] {
   if (!isPlainObject(content)) {
     return [{ field, message: 'must be a JSON object' }];
   }
   const problems: FieldProblem[] = [];
-  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: content, path: field, depth: 1 }];
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [
+    { value: content, path: field, depth: 1 },
+  ];
   while (stack.length > 0 && problems.length < 10) {
     const { value, path, depth } = stack.pop()!;
     if (typeof value !== 'object' || value === null) {

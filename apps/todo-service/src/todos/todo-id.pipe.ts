@@ -22,7 +22,9 @@ export class TodoIdPipe implements PipeTransform<unknown, TodoId> {
   transform(raw: unknown): TodoId {
     const value = parseTodoId(raw);
     if (value === undefined) {
-      throw new ValidationError('todoid: must be a positive integer', [{ field: 'todoid', message: 'must be a positive integer' }]);
+      throw new ValidationError('todoid: must be a positive integer', [
+        { field: 'todoid', message: 'must be a positive integer' },
+      ]);
     }
     return value;
   }

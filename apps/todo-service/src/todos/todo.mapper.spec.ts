@@ -25,7 +25,15 @@ describe('toTodoResponse', () => {
       createdAt: '2026-11-26T10:00:00.000Z',
       updatedAt: '2026-11-26T10:00:01.000Z',
     });
-    expect(Object.keys(json)).toEqual(['todoid', 'userid', 'content', 'completed', 'completedAt', 'createdAt', 'updatedAt']);
+    expect(Object.keys(json)).toEqual([
+      'todoid',
+      'userid',
+      'content',
+      'completed',
+      'completedAt',
+      'createdAt',
+      'updatedAt',
+    ]);
   });
 
   it('adds downstream with only eventId, status and acknowledgedAt once completed', () => {
@@ -45,6 +53,10 @@ describe('toTodoResponse', () => {
       },
     });
     expect(json.completedAt).toBe('2026-11-26T10:00:02.000Z');
-    expect(json.downstream).toEqual({ eventId: 'e-1', status: 'acked', acknowledgedAt: '2026-11-26T10:00:03.000Z' });
+    expect(json.downstream).toEqual({
+      eventId: 'e-1',
+      status: 'acked',
+      acknowledgedAt: '2026-11-26T10:00:03.000Z',
+    });
   });
 });

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Query, Res, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -27,8 +40,16 @@ import { type TodoId, TodoIdPipe } from './todo-id.pipe';
 import { type CompletionResult, TodosService } from './todos.service';
 
 const PROBLEM = { type: ProblemResponse, description: '' };
-const problem = (description: string): { type: typeof ProblemResponse; description: string } => ({ ...PROBLEM, description });
-const TODOID_PARAM = { name: 'todoid', description: 'A positive integer.', example: 87, schema: { type: 'integer', minimum: 1 } } as const;
+const problem = (description: string): { type: typeof ProblemResponse; description: string } => ({
+  ...PROBLEM,
+  description,
+});
+const TODOID_PARAM = {
+  name: 'todoid',
+  description: 'A positive integer.',
+  example: 87,
+  schema: { type: 'integer', minimum: 1 },
+} as const;
 
 @ApiTags('todos')
 @ApiExtraModels(ProblemResponse)
@@ -40,25 +61,59 @@ export class TodosController {
   @Post()
   @HttpCode(HttpStatus.CREATED)
   @UseInterceptors(TodoBodyInterceptor)
-  @ApiOperation({ summary: 'Create a todo', description: 'Allocates `todoid` unless the body has one. Answers with `Location: /todos/{todoid}`.' })
+  @ApiOperation({
+    summary: 'Create a todo',
+    description: 'Allocates `todoid` unless the body has one. Answers with `Location: /todos/{todoid}`.',
+  })
   @ApiConsumes('application/json')
   @ApiBody({ type: CreateTodoDto })
-  @ApiCreatedResponse({ type: TodoResponse, description: 'Created.', headers: { Location: { description: '/todos/{todoid}', schema: { type: 'string', example: '/todos/87' } } } })
-  @ApiBadRequestResponse(problem("Invalid body: unknown fields, wrong types, bad userid, content keys with '$' or '.', nesting deeper than 32, invalid JSON."))
+  @ApiCreatedResponse({
+    type: TodoResponse,
+    description: 'Created.',
+    headers: {
+      Location: { description: '/todos/{todoid}', schema: { type: 'string', example: '/todos/87' } },
+    },
+  })
+  @ApiBadRequestResponse(
+    problem(
+      "Invalid body: unknown fields, wrong types, bad userid, content keys with '$' or '.', nesting deeper than 32, invalid JSON.",
+    ),
+  )
   @ApiConflictResponse(problem('The given todoid is taken.'))
   @ApiPayloadTooLargeResponse(problem('Body larger than 1 MiB.'))
   @ApiUnsupportedMediaTypeResponse(problem('Body not sent as application/json.'))
-  async create(@Body() dto: CreateTodoDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TodoJson> {
+  async create(
+    @Body() dto: CreateTodoDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TodoJson> {
     const todo = await this.todos.create(dto);
     void reply.header('Location', `/todos/${todo.todoid}`);
     return todo;
   }
 
   @Get()
-  @ApiOperation({ summary: 'List todos', description: 'Sorted by todoid. The total number of matches is in `X-Total-Count`.' })
-  @ApiOkResponse({ type: [TodoResponse], headers: { 'X-Total-Count': { description: 'Todos matching the filters (ignoring limit/offset).', schema: { type: 'integer', example: 1 } } } })
-  @ApiBadRequestResponse(problem('Invalid query: bad userid, completed not true/false, limit outside 1..1000, negative offset, unknown parameter.'))
-  async list(@Query() query: ListTodosQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<TodoJson[]> {
+  @ApiOperation({
+    summary: 'List todos',
+    description: 'Sorted by todoid. The total number of matches is in `X-Total-Count`.',
+  })
+  @ApiOkResponse({
+    type: [TodoResponse],
+    headers: {
+      'X-Total-Count': {
+        description: 'Todos matching the filters (ignoring limit/offset).',
+        schema: { type: 'integer', example: 1 },
+      },
+    },
+  })
+  @ApiBadRequestResponse(
+    problem(
+      'Invalid query: bad userid, completed not true/false, limit outside 1..1000, negative offset, unknown parameter.',
+    ),
+  )
+  async list(
+    @Query() query: ListTodosQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TodoJson[]> {
     const { items, total } = await this.todos.list(query);
     void reply.header('X-Total-Count', String(total));
     return items;
@@ -76,7 +131,10 @@ export class TodosController {
 
   @Put(':todoid')
   @UseInterceptors(TodoBodyInterceptor)
-  @ApiOperation({ summary: 'Update a todo', description: 'Any of userid, content, completed; omitted fields keep their values; todoid cannot change.' })
+  @ApiOperation({
+    summary: 'Update a todo',
+    description: 'Any of userid, content, completed; omitted fields keep their values; todoid cannot change.',
+  })
   @ApiParam(TODOID_PARAM)
   @ApiConsumes('application/json')
   @ApiBody({ type: UpdateTodoDto })

@@ -66,7 +66,8 @@ export class TodosRepository implements OnModuleInit {
     for (let attempt = 1; attempt <= MAX_ALLOCATION_ATTEMPTS; attempt += 1) {
       let todoid: number;
       try {
-        todoid = (await this.nextSequence()) + (attempt === 1 ? 0 : randomInt(0, Math.min(2 ** attempt, 256)));
+        todoid =
+          (await this.nextSequence()) + (attempt === 1 ? 0 : randomInt(0, Math.min(2 ** attempt, 256)));
       } catch (error) {
         if (isDuplicateKeyError(error)) {
           continue; // two upserts created the counter at once
@@ -76,7 +77,10 @@ export class TodosRepository implements OnModuleInit {
       try {
         const created = await this.insert({ ...input, todoid, completedAt });
         if (attempt > 1) {
-          await this.counters.updateOne({ _id: 'todoid' }, { $max: { seq: todoid } }).exec().catch(() => undefined);
+          await this.counters
+            .updateOne({ _id: 'todoid' }, { $max: { seq: todoid } })
+            .exec()
+            .catch(() => undefined);
         }
         return created;
       } catch (error) {
@@ -114,7 +118,11 @@ export class TodosRepository implements OnModuleInit {
     return this.todos.findOne({ todoid }).lean<TodoRecord>().exec();
   }
 
-  async list(filter: TodoFilter, limit: number, offset: number): Promise<{ items: TodoRecord[]; total: number }> {
+  async list(
+    filter: TodoFilter,
+    limit: number,
+    offset: number,
+  ): Promise<{ items: TodoRecord[]; total: number }> {
     const query: FilterQuery<Todo> = {};
     if (filter.userid !== undefined) {
       query.userid = String(filter.userid);
@@ -149,9 +157,15 @@ export class TodosRepository implements OnModuleInit {
 
   /**
    * Completes a todo and records its outbox entry in one single-document update, only if it has
-   * no event yet.
+   * no event yet. The completing request delivers it at once; the dispatcher takes over at
+   * `firstRetryAt` if that request never finished (its process died).
    */
-  async startCompletion(id: Types.ObjectId, eventId: string, now: Date): Promise<boolean> {
+  async startCompletion(
+    id: Types.ObjectId,
+    eventId: string,
+    now: Date,
+    firstRetryAt: Date,
+  ): Promise<boolean> {
     const result = await this.todos
       .updateOne(
         { _id: id, downstream: { $exists: false } },
@@ -164,7 +178,7 @@ export class TodosRepository implements OnModuleInit {
               status: 'pending',
               acknowledgedAt: null,
               attempts: 0,
-              nextAttemptAt: now,
+              nextAttemptAt: firstRetryAt,
               lockedUntil: null,
               lockedBy: null,
               lastError: null,
@@ -178,7 +192,9 @@ export class TodosRepository implements OnModuleInit {
 
   /** A todo reopened with PUT after its completion is completed again (with its one event). */
   async recomplete(id: Types.ObjectId, now: Date): Promise<void> {
-    await this.todos.updateOne({ _id: id, completed: false }, { $set: { completed: true, completedAt: now } }).exec();
+    await this.todos
+      .updateOne({ _id: id, completed: false }, { $set: { completed: true, completedAt: now } })
+      .exec();
   }
 
   findById(id: Types.ObjectId): Promise<TodoRecord | null> {

@@ -79,7 +79,7 @@ export class TodosService {
     const now = new Date();
     if (!doc.downstream) {
       const eventId = completionEventId(doc._id.toHexString());
-      await this.repository.startCompletion(doc._id, eventId, now);
+      await this.repository.startCompletion(doc._id, eventId, now, this.outbox.takeOverAt(now));
     } else if (!doc.completed) {
       await this.repository.recomplete(doc._id, now);
     }
@@ -89,9 +89,14 @@ export class TodosService {
       // Deleted and re-created in between; the caller may retry.
       throw this.notFound(todoid);
     }
-    // Deliver at once unless another request or the dispatcher is delivering it right now.
-    if (downstream.status === 'pending' && (await this.outbox.dispatch(doc)) !== undefined) {
-      doc = (await this.repository.findById(doc._id)) ?? doc;
+    // Deliver at once; if another request or the dispatcher is delivering it right now, report
+    // the outcome of that attempt instead.
+    if (downstream.status === 'pending') {
+      if ((await this.outbox.dispatch(doc)) !== undefined) {
+        doc = (await this.repository.findById(doc._id)) ?? doc;
+      } else {
+        doc = (await this.outbox.awaitOutcome(downstream.eventId)) ?? doc;
+      }
     }
     const todo = toTodoResponse(doc);
     const status = todo.downstream?.status ?? 'pending';

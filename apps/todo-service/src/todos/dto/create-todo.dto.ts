@@ -2,7 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { USER_ID_PATTERN } from '@app/contracts';
 
-export const CONTENT_EXAMPLE = { title: 'Purchase order 4711', fields: { qty: 3, 'bp-test': true, tags: ['a', null] } };
+export const CONTENT_EXAMPLE = {
+  title: 'Purchase order 4711',
+  fields: { qty: 3, 'bp-test': true, tags: ['a', null] },
+};
 
 /** Body of `POST /todos`. */
 export class CreateTodoDto {
@@ -18,7 +21,11 @@ export class CreateTodoDto {
   @Max(Number.MAX_SAFE_INTEGER, { message: 'must be a safe integer' })
   todoid?: number;
 
-  @ApiProperty({ description: 'The owner: the external user who receives its events.', pattern: USER_ID_PATTERN.source, example: 'test001' })
+  @ApiProperty({
+    description: 'The owner: the external user who receives its events.',
+    pattern: USER_ID_PATTERN.source,
+    example: 'test001',
+  })
   @IsString()
   @Matches(USER_ID_PATTERN, { message: 'must be 1-128 characters of [A-Za-z0-9._@-]' })
   userid!: string;

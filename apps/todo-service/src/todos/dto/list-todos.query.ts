@@ -8,13 +8,20 @@ export const MAX_LIMIT = 1000;
 
 /** Query of `GET /todos`. Every value is a validated primitive before it reaches a filter. */
 export class ListTodosQuery {
-  @ApiPropertyOptional({ description: 'Only the todos of this user.', pattern: USER_ID_PATTERN.source, example: 'test001' })
+  @ApiPropertyOptional({
+    description: 'Only the todos of this user.',
+    pattern: USER_ID_PATTERN.source,
+    example: 'test001',
+  })
   @IsOptional()
   @IsString()
   @Matches(USER_ID_PATTERN, { message: 'must be 1-128 characters of [A-Za-z0-9._@-]' })
   userid?: string;
 
-  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only completed (`true`) or open (`false`) todos.' })
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'Only completed (`true`) or open (`false`) todos.',
+  })
   @IsOptional()
   @IsIn(['true', 'false'], { message: "must be 'true' or 'false'" })
   completed?: 'true' | 'false';
@@ -35,7 +42,11 @@ export class ListTodosQuery {
   @Max(Number.MAX_SAFE_INTEGER)
   offset?: number;
 
-  @ApiPropertyOptional({ name: 'downstream.status', enum: DELIVERY_STATUSES, description: 'Only todos whose completion event has this delivery status.' })
+  @ApiPropertyOptional({
+    name: 'downstream.status',
+    enum: DELIVERY_STATUSES,
+    description: 'Only todos whose completion event has this delivery status.',
+  })
   @IsOptional()
   @IsIn(DELIVERY_STATUSES, { message: `must be one of ${DELIVERY_STATUSES.join(', ')}` })
   'downstream.status'?: DeliveryStatus;

@@ -6,7 +6,11 @@ export class DownstreamResponse {
   @ApiProperty({ example: '3f2c9a4e-1b7d-5c2e-9f10-6a8b7c6d5e4f' })
   eventId!: string;
 
-  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'acked', description: 'Moves forward only: pending → stored | delivered → acked.' })
+  @ApiProperty({
+    enum: DELIVERY_STATUSES,
+    example: 'acked',
+    description: 'Moves forward only: pending → stored | delivered → acked.',
+  })
   status!: DeliveryStatus;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-11-26T10:00:02.000Z' })
@@ -36,18 +40,25 @@ export class TodoResponse {
   @ApiProperty({ format: 'date-time', example: '2026-11-26T10:00:00.000Z' })
   updatedAt!: string;
 
-  @ApiPropertyOptional({ type: DownstreamResponse, description: 'Present once the todo has been completed: its event and delivery receipt.' })
+  @ApiPropertyOptional({
+    type: DownstreamResponse,
+    description: 'Present once the todo has been completed: its event and delivery receipt.',
+  })
   downstream?: DownstreamResponse;
 }
 
 export class CompletionEventResponse {
-  @ApiProperty({ example: '3f2c9a4e-1b7d-5c2e-9f10-6a8b7c6d5e4f', description: 'Same id on every completion of the same todo.' })
+  @ApiProperty({
+    example: '3f2c9a4e-1b7d-5c2e-9f10-6a8b7c6d5e4f',
+    description: 'Same id on every completion of the same todo.',
+  })
   id!: string;
 
   @ApiProperty({
     enum: ['delivered', 'stored', 'pending'],
     example: 'delivered',
-    description: 'delivered: emitted to a connected socket; stored: kept for the offline user; pending: the gateway was unreachable, retried in the background.',
+    description:
+      'delivered: emitted to a connected socket; stored: kept for the offline user; pending: the gateway was unreachable, retried in the background.',
   })
   status!: 'delivered' | 'stored' | 'pending';
 }
@@ -88,6 +99,9 @@ export class ProblemResponse {
   @ApiPropertyOptional({ example: '8d7f3c1e-2a4b-4c6d-8e9f-0a1b2c3d4e5f' })
   requestId?: string;
 
-  @ApiPropertyOptional({ type: [FieldProblemResponse], description: 'For validation errors: the offending fields.' })
+  @ApiPropertyOptional({
+    type: [FieldProblemResponse],
+    description: 'For validation errors: the offending fields.',
+  })
   errors?: FieldProblemResponse[];
 }
