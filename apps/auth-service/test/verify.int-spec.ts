@@ -180,6 +180,25 @@ describe('auth-service /auth/verify', () => {
     const mac = createHmac('sha256', TEST_SECRETS.jwtSecret).update(`${header}.${body}`).digest('base64url');
     expectInvalid(await verify({ authorization: `Bearer ${header}.${body}.${mac}` }));
   });
+
+  it('answers HEAD like GET: 200 with the identity headers, or 401', async () => {
+    const issued = await issue();
+    const ok = await verify({ authorization: `Bearer ${issued.access_token}` }, 'HEAD');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-user-id')).toBe('test001');
+    expect((await verify({}, 'HEAD')).status).toBe(401);
+  });
+
+  it('counts results by outcome in auth_verify_total', async () => {
+    const issued = await issue();
+    await verify({ authorization: `Bearer ${issued.access_token}` });
+    await verify({ authorization: 'Bearer nonsense' });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/auth_verify_total\{[^}]*result="ok"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/auth_verify_total\{[^}]*result="malformed"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/auth_verify_total\{[^}]*result="missing"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/auth_tokens_issued_total\{[^}]*\} [1-9]/);
+  });
 });
 
 describe('two auth-service instances on one Redis', () => {

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
 import { ValidationError } from '@app/errors';
 import { InvalidTokenError, type IssuedToken, TokenIssuer, TokenVerifier, verifyJwt } from '@app/tokens';
 import type { AuthConfig } from '../config/auth.config';
+import { TOKENS_ISSUED_METRIC } from './auth.metrics';
 import type { IssueTokenDto } from './dto/issue-token.dto';
 import type { RevokeResponseDto, RevokeTokenDto } from './dto/revoke-token.dto';
 
@@ -16,6 +19,7 @@ export class AuthTokenService {
     config: ConfigService<AuthConfig, true>,
     private readonly issuer: TokenIssuer,
     private readonly verifier: TokenVerifier,
+    @InjectMetric(TOKENS_ISSUED_METRIC) private readonly issued: Counter<string>,
   ) {
     this.defaultExpiresIn = config.getOrThrow('auth.defaultExpiresIn', { infer: true });
     this.maxExpiresIn = config.getOrThrow('auth.maxExpiresIn', { infer: true });
@@ -27,7 +31,9 @@ export class AuthTokenService {
       const message = `expires_in must not be greater than ${this.maxExpiresIn}`;
       throw new ValidationError(`expires_in: ${message}`, [{ field: 'expires_in', message }]);
     }
-    return this.issuer.issue({ sub: body.sub, roles: body.roles ?? [], expiresIn });
+    const token = await this.issuer.issue({ sub: body.sub, roles: body.roles ?? [], expiresIn });
+    this.issued.inc();
+    return token;
   }
 
   /**

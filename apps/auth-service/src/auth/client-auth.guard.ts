@@ -1,5 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
+import { CLIENT_AUTH_FAILURES_METRIC } from './auth.metrics';
 import { ClientAuthService, ClientUnauthorizedError, TooManyFailuresError } from './client-auth.service';
 
 export const BASIC_CHALLENGE = 'Basic realm="downstream-auth", charset="UTF-8"';
@@ -7,7 +10,10 @@ export const BASIC_CHALLENGE = 'Basic realm="downstream-auth", charset="UTF-8"';
 /** Lets a request through only with valid HTTP Basic client credentials (AUTH_CLIENTS). */
 @Injectable()
 export class ClientAuthGuard implements CanActivate {
-  constructor(private readonly clients: ClientAuthService) {}
+  constructor(
+    private readonly clients: ClientAuthService,
+    @InjectMetric(CLIENT_AUTH_FAILURES_METRIC) private readonly failures: Counter<string>,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
@@ -19,8 +25,10 @@ export class ClientAuthGuard implements CanActivate {
     } catch (error) {
       if (error instanceof ClientUnauthorizedError) {
         void reply.header('WWW-Authenticate', BASIC_CHALLENGE);
+        this.failures.inc({ result: 'unauthorized' });
       } else if (error instanceof TooManyFailuresError) {
         void reply.header('Retry-After', String(error.retryAfterSeconds));
+        this.failures.inc({ result: 'rate_limited' });
       }
       throw error;
     }

@@ -3,7 +3,10 @@ import { ApiBearerAuth, ApiExtraModels, ApiCookieAuth, ApiHeader, ApiOperation, 
 import { parse as parseCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '@app/errors';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
 import { InvalidTokenError, MAX_TOKEN_LENGTH, TokenVerifier } from '@app/tokens';
+import { VERIFY_RESULTS_METRIC } from './auth.metrics';
 import { PROBLEM_CONTENT, ProblemDto } from './dto/problem.dto';
 import { VerifyResponseDto } from './dto/verify-response.dto';
 
@@ -66,7 +69,10 @@ function pathOf(url: string | undefined): string | undefined {
 @ApiTags('auth')
 @Controller('auth')
 export class VerifyController {
-  constructor(private readonly verifier: TokenVerifier) {}
+  constructor(
+    private readonly verifier: TokenVerifier,
+    @InjectMetric(VERIFY_RESULTS_METRIC) private readonly results: Counter<string>,
+  ) {}
 
   @All('verify')
   @ApiOperation({
@@ -102,17 +108,20 @@ export class VerifyController {
     const token = extractToken(headers.authorization, headers.cookie);
     if (token === undefined) {
       logFields(reply, { originalUrl, originalMethod, auth: 'missing' });
+      this.results.inc({ result: 'missing' });
       void reply.header('WWW-Authenticate', `Bearer ${REALM}`);
       throw new InvalidBearerError('a bearer token is required (Authorization: Bearer or the access_token cookie)');
     }
     try {
       const verified = await this.verifier.verify(token);
       logFields(reply, { originalUrl, originalMethod, userId: verified.sub, tokenId: verified.jti });
+      this.results.inc({ result: 'ok' });
       void reply.headers({ 'X-User-Id': verified.sub, 'X-User-Roles': verified.roles.join(','), 'X-Token-Id': verified.jti, 'Cache-Control': 'no-store' });
       return { sub: verified.sub, roles: verified.roles, jti: verified.jti, exp: verified.exp };
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         logFields(reply, { originalUrl, originalMethod, auth: error.reason });
+        this.results.inc({ result: error.reason });
         void reply.header('WWW-Authenticate', `Bearer ${REALM}, error="invalid_token", error_description="${error.reason}"`);
         throw new InvalidBearerError(`invalid token: ${error.reason}`);
       }
