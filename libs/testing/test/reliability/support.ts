@@ -184,14 +184,17 @@ export async function connectUser(
   return client;
 }
 
-/** Resolves with the connect_error message a handshake gets (or 'connected' if it was accepted). */
+/**
+ * Resolves with the connect_error message a handshake gets, 'connected' if it was accepted,
+ * 'closed' if the server dropped the transport first, or 'timeout' if nothing happened in time.
+ */
 export function handshakeOutcome(
   url: string,
   auth: Record<string, unknown> | undefined,
   timeoutMs = 10_000,
   path?: string,
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const socket = io(path ? `${url}${path}` : url, {
       auth,
       transports: ['websocket'],
@@ -199,20 +202,23 @@ export function handshakeOutcome(
       forceNew: true,
       timeout: timeoutMs,
     });
-    const timer = setTimeout(() => {
-      socket.disconnect();
-      reject(new Error('handshake neither connected nor failed in time'));
-    }, timeoutMs);
-    socket.once('connect', () => {
+    let done = false;
+    const finish = (outcome: string): void => {
+      if (done) {
+        return;
+      }
+      done = true;
       clearTimeout(timer);
+      socket.removeAllListeners();
+      socket.io.removeAllListeners();
       socket.disconnect();
-      resolve('connected');
-    });
-    socket.once('connect_error', (error: Error) => {
-      clearTimeout(timer);
-      socket.disconnect();
-      resolve(error.message);
-    });
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    socket.once('connect', () => finish('connected'));
+    socket.once('connect_error', (error: Error) => finish(error.message));
+    // The manager may report the transport close before the connect_error packet it carried.
+    socket.io.once('close', () => setImmediate(() => finish('closed')));
   });
 }
 
