@@ -20,7 +20,7 @@ import * as replicas from './scenarios/replicas.mjs';
 export const SCENARIOS = [authVerify, todoApi, gateway, endToEnd, replicas];
 
 function parseArgs(argv) {
-  const args = { quick: false, smoke: false, profile: false, only: undefined, out: undefined, rounds: undefined };
+  const args = { quick: false, smoke: false, profile: false, heapSnapshots: false, only: undefined, out: undefined, rounds: undefined };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const [key, inline] = arg.split(/=(.*)/s, 2);
@@ -29,12 +29,13 @@ function parseArgs(argv) {
       case '--quick': args.quick = true; break;
       case '--smoke': args.smoke = true; args.quick = true; break;
       case '--profile': args.profile = true; break;
+      case '--heap-snapshots': args.heapSnapshots = true; break;
       case '--only': args.only = value().split(','); break;
       case '--out': args.out = resolve(value()); break;
       case '--rounds': args.rounds = Number(value()); break;
       case '--sockets': args.sockets = Number(value()); break;
       case '--help': case '-h':
-        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--profile]');
+        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--profile] [--heap-snapshots]');
         console.log(`scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
         process.exit(0);
         break;
@@ -82,7 +83,7 @@ async function main() {
     throw new Error(`no scenario matches ${args.only}; known: ${SCENARIOS.flatMap(names).join(', ')}`);
   }
   const machine = machineLabel();
-  const command = `npm run bench --${args.quick && !args.smoke ? ' --quick' : ''}${args.smoke ? ' --smoke' : ''}${args.only ? ` --only=${args.only.join(',')}` : ''}${args.rounds ? ` --rounds=${args.rounds}` : ''}${args.sockets ? ` --sockets=${args.sockets}` : ''}`.replace(/ --$/, '');
+  const command = `npm run bench --${args.quick && !args.smoke ? ' --quick' : ''}${args.smoke ? ' --smoke' : ''}${args.only ? ` --only=${args.only.join(',')}` : ''}${args.rounds ? ` --rounds=${args.rounds}` : ''}${args.sockets ? ` --sockets=${args.sockets}` : ''}${args.profile ? ' --profile' : ''}${args.heapSnapshots ? ' --heap-snapshots' : ''}`.replace(/ --$/, '');
   console.log(`[bench ${stamp()}] ${p.mode} run on ${machineText(machine)}; scenarios: ${selected.map((s) => s.name).join(', ')}`);
   const startedAt = new Date().toISOString();
   buildPrivateDist();
@@ -101,7 +102,7 @@ async function main() {
     const owned = [];
     const progress = (message) => console.log(`[bench ${stamp()}] ${scenario.name}: ${message}`);
     const options = { profile: args.profile, profileDir: join(outDir, 'profiles') };
-    if (args.profile) {
+    if (args.profile || args.heapSnapshots) {
       mkdirSync(options.profileDir, { recursive: true });
     }
     const ctx = {
@@ -109,6 +110,7 @@ async function main() {
       smoke: args.smoke,
       quick: args.quick,
       profile: args.profile,
+      heapSnapshots: args.heapSnapshots,
       profileDir: options.profileDir,
       progress,
       ...shared,

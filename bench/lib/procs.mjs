@@ -95,7 +95,7 @@ export function startProcess(name, command, args, { env = process.env, ipc = fal
     },
     output,
     logFile: log,
-    async stop(graceMs = 5_000) {
+    async stop(graceMs = 15_000) {
       started.delete(handle);
       if (handle.exited) {
         rmSync(dirname(log), { recursive: true, force: true });

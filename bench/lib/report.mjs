@@ -32,6 +32,9 @@ export function writeReport(mdPath, report, { outDir }) {
   lines.push(
     `- **Sizes** (${report.mode} mode; a scenario measured in another mode says so): ${report.params.sockets} sockets (gateway scenarios), ${report.params.seedTodos} seeded todos, end to end ${report.params.e2e.rate} completions/s for ${report.params.e2e.seconds} s over ${report.params.e2e.users} users, ${report.params.replicaSockets} sockets in the replica scenario`,
   );
+  if (report.scenarios.some((s) => (s.command ?? report.command).includes('--profile'))) {
+    lines.push('- Scenarios run with `--profile` ran every Node server (services and baselines alike) under `node --cpu-prof` (V8 sampling profiler, 1 ms interval): a few percent of overhead on both sides of each ratio.');
+  }
   lines.push('- All traffic on loopback; every process (servers, load generators, socket clients, Redis, FerretDB) shares the same cores.', '');
   lines.push('## Results', '');
   lines.push('| Scenario | Baseline | Candidate | Ratio (median, min–max) | p50 / p99 | Target | Met? |');

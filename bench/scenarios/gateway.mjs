@@ -35,7 +35,7 @@ export async function run(ctx) {
   ];
   const empty = {};
   for (const t of targets) {
-    if (ctx.profile) {
+    if (ctx.heapSnapshots) {
       // Before the empty reading, so that the snapshot's own RSS growth is in both readings.
       await t.server.snapshot(join(ctx.profileDir, `${t.key}-0-sockets.heapsnapshot`));
     }
@@ -72,7 +72,7 @@ export async function run(ctx) {
   progress(`idle CPU over ${idleSeconds} s with ${N} sockets: event-gateway ${idleCpu.candidate[0]} core (Redis ${idleCpu.candidate[1]}), raw socket.io ${idleCpu.baseline[0]} core (Redis ${idleCpu.baseline[1]})`);
   const heap = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.heapPerSocket))]));
   const rss = Object.fromEntries(targets.map((t) => [t.key, median(idle[t.key].map((m) => m.rssPerSocket))]));
-  if (ctx.profile) {
+  if (ctx.heapSnapshots) {
     for (const t of targets) {
       await t.server.snapshot(join(ctx.profileDir, `${t.key}-${N}-sockets.heapsnapshot`));
     }
