@@ -16,6 +16,11 @@ export const OUTBOX_DELIVERIES_METRIC = 'todo_outbox_deliveries_total';
 
 export type DeliveryOutcome = 'delivered' | 'stored' | 'pending';
 
+export interface Lease {
+  holder: string;
+  until: Date;
+}
+
 /**
  * The id of a todo's one completion event, derived from the document's `_id`: every completion of
  * the same document — concurrent ones included, on any replica — names the same event.
@@ -52,22 +57,37 @@ export class OutboxService {
   }
 
   /**
-   * Waits (bounded by the lease) while another claimant delivers `eventId`; resolves with the
-   * document once its status has left `pending` or the wait is over.
+   * Waits (bounded by the lease time) while another claimant holds the lease of `eventId`, e.g.
+   * a concurrent completion of the same todo delivering it right now.
    */
-  async awaitOutcome(eventId: string): Promise<TodoRecord | null> {
+  async awaitRelease(eventId: string): Promise<void> {
     const deadline = Date.now() + this.settings.leaseMs;
-    for (;;) {
-      const doc = await this.repository.findByEventId(eventId);
-      if (
-        !doc ||
-        doc.downstream?.status !== 'pending' ||
-        Date.now() > deadline ||
-        !(await this.repository.leaseHeld(eventId, new Date()))
-      ) {
-        return doc;
-      }
+    while (Date.now() < deadline && (await this.repository.leaseHeld(eventId, new Date()))) {
       await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * Runs `work` while holding the lease of `eventId`: an insert keyed by the event id that only
+   * one claimant (request or dispatcher, on any replica) wins. `acquired: false` when another holds it.
+   */
+  async withLease<T>(
+    eventId: string,
+    work: (lease: Lease) => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    this.leases += 1;
+    const now = new Date();
+    const lease: Lease = {
+      holder: `${this.instanceId}#${this.leases}`,
+      until: new Date(now.getTime() + this.settings.leaseMs),
+    };
+    if (!(await this.repository.acquireLease(eventId, lease.holder, now, lease.until))) {
+      return { acquired: false };
+    }
+    try {
+      return { acquired: true, value: await work(lease) };
+    } finally {
+      await this.repository.releaseLease(eventId, lease.holder).catch(() => undefined);
     }
   }
 
@@ -81,24 +101,21 @@ export class OutboxService {
     if (!eventId || doc.downstream?.status !== 'pending') {
       return undefined;
     }
-    this.leases += 1;
-    const holder = `${this.instanceId}#${this.leases}`;
-    const now = new Date();
-    const until = new Date(now.getTime() + this.settings.leaseMs);
-    if (!(await this.repository.acquireLease(eventId, holder, now, until))) {
-      return undefined;
-    }
-    try {
+    const result = await this.withLease(eventId, async (lease) => {
       // Read again under the lease: another replica may have delivered it in the meantime.
       const fresh = await this.repository.findByEventId(eventId);
-      if (fresh?.downstream?.status !== 'pending') {
-        return undefined;
-      }
-      await this.repository.recordHolder(eventId, holder, until);
-      return await this.deliver(fresh);
-    } finally {
-      await this.repository.releaseLease(eventId, holder).catch(() => undefined);
+      return fresh ? this.deliverHeld(fresh, lease) : undefined;
+    });
+    return result.acquired ? result.value : undefined;
+  }
+
+  /** Delivers `doc`'s event if it is still pending; the caller holds `lease`. */
+  async deliverHeld(doc: TodoRecord, lease: Lease): Promise<DeliveryOutcome | undefined> {
+    if (doc.downstream?.status !== 'pending') {
+      return undefined;
     }
+    await this.repository.recordHolder(doc.downstream.eventId, lease.holder, lease.until);
+    return this.deliver(doc);
   }
 
   /** One delivery attempt of `doc`'s event; the caller holds its lease. Never throws for a gateway failure. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TodoJson } from '@app/contracts';
-import { NotFoundError } from '@app/errors';
+import { DependencyUnavailableError, NotFoundError } from '@app/errors';
 import { completionEventId, OutboxService, type DeliveryOutcome } from '../outbox/outbox.service';
 import type { CreateTodoDto } from './dto/create-todo.dto';
 import { DEFAULT_LIMIT, type ListTodosQuery } from './dto/list-todos.query';
@@ -71,36 +71,43 @@ export class TodosService {
 
   /**
    * Completes a todo and hands its one `todo.completed` event to the Event API. The completion and
-   * the outbox entry are one conditional single-document write; delivery is attempted at once and,
-   * if the gateway is unreachable, retried by the outbox dispatcher.
+   * the outbox entry are one conditional single-document write, made under the event's lease (its
+   * id derives from the document, so concurrent completions contend for the same lease); delivery
+   * is attempted at once and, if the gateway is unreachable, retried by the outbox dispatcher.
+   * A request that finds the lease taken waits for that holder and reports its outcome.
    */
   async complete(todoid: number): Promise<CompletionResult> {
-    let doc = await this.require(todoid);
-    const now = new Date();
-    if (!doc.downstream) {
-      const eventId = completionEventId(doc._id.toHexString());
-      await this.repository.startCompletion(doc._id, eventId, now, this.outbox.takeOverAt(now));
-    } else if (!doc.completed) {
-      await this.repository.recomplete(doc._id, now);
-    }
-    doc = (await this.repository.findById(doc._id)) ?? this.throwNotFound(todoid);
-    const downstream = doc.downstream;
-    if (!downstream) {
-      // Deleted and re-created in between; the caller may retry.
-      throw this.notFound(todoid);
-    }
-    // Deliver at once; if another request or the dispatcher is delivering it right now, report
-    // the outcome of that attempt instead.
-    if (downstream.status === 'pending') {
-      if ((await this.outbox.dispatch(doc)) !== undefined) {
-        doc = (await this.repository.findById(doc._id)) ?? doc;
-      } else {
-        doc = (await this.outbox.awaitOutcome(downstream.eventId)) ?? doc;
+    const found = await this.require(todoid);
+    const eventId = found.downstream?.eventId ?? completionEventId(found._id.toHexString());
+    for (let round = 0; round < 3; round += 1) {
+      const attempt = await this.outbox.withLease(eventId, async (lease) => {
+        let doc = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
+        const now = new Date();
+        if (!doc.downstream) {
+          await this.repository.startCompletion(doc._id, eventId, now, this.outbox.takeOverAt(now));
+        } else if (!doc.completed) {
+          await this.repository.recomplete(doc._id, now);
+        }
+        doc = (await this.repository.findById(doc._id)) ?? this.throwNotFound(todoid);
+        await this.outbox.deliverHeld(doc, lease);
+      });
+      if (!attempt.acquired) {
+        await this.outbox.awaitRelease(eventId);
+      }
+      const doc = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
+      if (doc.downstream) {
+        const todo = toTodoResponse(doc);
+        const status = todo.downstream?.status ?? 'pending';
+        return {
+          todo,
+          event: { id: doc.downstream.eventId, status: status === 'acked' ? 'delivered' : status },
+        };
       }
     }
-    const todo = toTodoResponse(doc);
-    const status = todo.downstream?.status ?? 'pending';
-    return { todo, event: { id: downstream.eventId, status: status === 'acked' ? 'delivered' : status } };
+    throw new DependencyUnavailableError(
+      'mongodb',
+      `todo ${todoid} is being completed by another request, retry`,
+    );
   }
 
   private async require(todoid: number): Promise<TodoRecord> {
