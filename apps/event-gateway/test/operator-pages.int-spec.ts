@@ -126,6 +126,27 @@ describe('event-gateway operator pages: Admin UI and browser test client', () =>
       }
     });
 
+    it('runs the self-hosted Admin UI, which connects to the gateway with the configured credentials', async () => {
+      const context = await browser.newContext({
+        httpCredentials: { username: TEST_SECRETS.adminUsername, password: TEST_SECRETS.adminPassword },
+      });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${gateway.url}/admin/`);
+        const dialog = page.locator('.v-dialog');
+        await dialog.getByLabel('Server URL').fill(gateway.url);
+        await dialog.getByLabel('Username').fill(TEST_SECRETS.adminUsername);
+        await dialog.getByLabel('Password').fill(TEST_SECRETS.adminPassword);
+        await dialog.locator('button[type=submit], button:has-text("Connect")').first().click();
+        await page
+          .getByText(/^\s*connected\s*$/i)
+          .first()
+          .waitFor({ timeout: 10_000 });
+      } finally {
+        await context.close();
+      }
+    });
+
     it('acknowledges automatically with autoAck=1 and reports a refused token as unauthorized', async () => {
       const { token } = await tokenFor(gateway, 'browser2');
       await postEvent(gateway.url, 'browser2', { data: { todoid: 9 }, id: 'waiting-for-browser' });
