@@ -72,6 +72,14 @@ describe('auth-service /auth/verify', () => {
     expect(response.headers.get('x-token-id')).toBe(issued.jti);
   });
 
+  it('answers the Envoy ext-auth form, with the original path appended, the same way', async () => {
+    const issued = await issue();
+    const good = await fetch(`${service.url}/auth/verify/todos/7`, { headers: { authorization: `Bearer ${issued.access_token}` } });
+    expect(good.status).toBe(200);
+    expect(good.headers.get('x-user-id')).toBe('test001');
+    expectInvalid(await fetch(`${service.url}/auth/verify/todos`), false);
+  });
+
   it('sends an empty X-User-Roles for a token without roles', async () => {
     const issued = await issue({ sub: 'plain-user' });
     const response = await verify({ authorization: `Bearer ${issued.access_token}` });

@@ -74,7 +74,8 @@ export class VerifyController {
     @InjectMetric(VERIFY_RESULTS_METRIC) private readonly results: Counter<string>,
   ) {}
 
-  @All('verify')
+  // Envoy Gateway's ext-auth appends the original path: /auth/verify/todos/7 means the same check.
+  @All(['verify', 'verify/*'])
   @ApiOperation({
     summary: 'Verify a token (ingress auth-url), any method',
     description:
