@@ -162,7 +162,7 @@ async function main() {
       dir,
     });
     supervise('ingress', 'nginx', ['-c', config, '-p', dir, '-e', 'stderr']);
-    await waitHttp(`http://127.0.0.1:${ports.ingress}/auth/health/live`).catch(() => waitPort(ports.ingress));
+    await waitHttp(`http://127.0.0.1:${ports.ingress}/client`);
   }, { fix: `free port ${ports.ingress} or set INGRESS_PORT` });
 
   printSummary();

@@ -43,4 +43,13 @@ describe('auth-service logs of /auth/verify', () => {
     expect(badLine).toMatchObject({ originalUrl: '/todos', originalMethod: 'GET', auth: 'signature' });
     expect(service.output()).not.toContain(issued.access_token.split('.')[2]);
   });
+
+  it('keep query strings, which may carry secrets, out of every log line', async () => {
+    const response = await fetch(`${service.url}/auth/verify?access_token=query-secret-1`, {
+      headers: { 'x-original-url': 'http://ingress/todos?api_key=query-secret-2', referer: 'http://portal/?sso=query-secret-3', 'x-request-id': 'verify-log-query' },
+    });
+    expect(response.status).toBe(401);
+    await waitFor(() => service.output().includes('verify-log-query'), { description: 'the log line of the request' });
+    expect(service.output()).not.toMatch(/query-secret-\d/);
+  });
 });

@@ -30,6 +30,22 @@ export function requestId(req: IncomingMessage & { id?: unknown }): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** Query strings may carry secrets (a token in `?access_token=`): logs keep the path only. */
+export function withoutQuery(url: unknown): unknown {
+  return typeof url === 'string' ? url.split('?')[0] : url;
+}
+
+/** Headers that carry a whole URL (ingress-nginx's X-Original-URL, Referer) lose their query too. */
+function withoutQueries(headers: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...headers };
+  for (const name of ['x-original-url', 'referer', 'x-forwarded-uri']) {
+    if (name in copy) {
+      copy[name] = withoutQuery(copy[name]);
+    }
+  }
+  return copy;
+}
+
 /** Structured JSON logs (pino) with request ids and redaction. */
 @Module({})
 export class LoggingModule {
@@ -56,8 +72,8 @@ export class LoggingModule {
                 req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => ({
                   id: req.id,
                   method: req.method,
-                  url: req.url,
-                  headers: req.headers,
+                  url: withoutQuery(req.url),
+                  headers: withoutQueries(req.headers),
                 }),
               },
             },
