@@ -60,9 +60,9 @@ interface Delivery {
  * inbox in order, from its own cursor, and emits each event with an acknowledgement and a timeout:
  *
  * - on connect the cursor starts at 0, so the pending events are replayed in order before new ones;
- * - a POST stores the event in the inbox and announces the user on INBOX_CHANNEL; every replica wakes
- *   the loops of that user's local sockets (and polls them all on each registry heartbeat, in case an
- *   announcement was lost);
+ * - a POST stores the event in the inbox and announces it on INBOX_CHANNEL; every replica wakes
+ *   the loops of that user's local sockets (and, on each registry heartbeat, those whose cursor is
+ *   behind their user's last sequence number, in case an announcement was lost);
  * - an acknowledgement removes the event from the inbox and appends a receipt, atomically;
  * - an event not acknowledged in time stays in the inbox: it is sent again on the same socket (the
  *   cursor moves back before it) and replayed on the next connect.
@@ -110,7 +110,9 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     // After a reconnect ioredis resubscribes; events announced meanwhile are found by the polling.
     subscriber.on('ready', () => this.wakeAll());
     await subscriber.subscribe(this.inboxChannel, this.revocationChannel);
-    this.registry.onHeartbeat = () => this.wakeAll();
+    this.registry.onHeartbeat = () => {
+      this.pollAll().catch((error: unknown) => this.warn('inbox poll failed', error));
+    };
   }
 
   /** The Socket.IO server of the default namespace (set by the gateway once it exists). */
@@ -276,6 +278,21 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 
+  /**
+   * The safety net for a lost announcement: one MGET for every local user, then only the sockets
+   * whose cursor is behind their user's last sequence number read the inbox.
+   */
+  private async pollAll(): Promise<void> {
+    const lasts = await this.inbox.lastSeqs([...this.byUser.keys()]);
+    for (const [userId, last] of lasts) {
+      for (const delivery of this.byUser.get(userId) ?? []) {
+        if (last > delivery.cursor) {
+          this.wake(delivery);
+        }
+      }
+    }
+  }
+
   private wakeAll(): void {
     for (const delivery of this.deliveries.values()) {
       this.wake(delivery);
@@ -303,9 +320,19 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     do {
       delivery.again = false;
       while (!delivery.closed && delivery.inFlight < DELIVERY_WINDOW) {
-        const batch =
-          this.takeAnnounced(delivery) ??
-          (await this.inbox.pending(delivery.userId, delivery.cursor, DELIVERY_WINDOW - delivery.inFlight));
+        let batch = this.takeAnnounced(delivery);
+        if (!batch) {
+          const read = await this.inbox.pending(
+            delivery.userId,
+            delivery.cursor,
+            DELIVERY_WINDOW - delivery.inFlight,
+          );
+          batch = read.events;
+          if (batch.length === 0 && read.last > delivery.cursor && !delivery.closed) {
+            // Everything up to `last` was acknowledged elsewhere or expired: skip the gap for good.
+            delivery.cursor = read.last;
+          }
+        }
         if (batch.length === 0 || delivery.closed) {
           break;
         }

@@ -55,14 +55,15 @@ return {1, tostring(seq), expired}
 `;
 
 /**
- * KEYS: zset, events, times
+ * KEYS: zset, events, times, next
  * ARGV: after sequence, limit, now (ms), retention (s)
- * Returns {expired, seq1, json1, seq2, json2, …} in sequence order.
+ * Returns {expired, last sequence handed out, seq1, json1, seq2, json2, …} in sequence order. As
+ * stores are atomic, every sequence number up to `last` is either in the inbox or gone for good.
  */
 export const READ_SCRIPT = `${TRIM_EXPIRED}
 local expired = trim_expired(tonumber(ARGV[3]) - tonumber(ARGV[4]) * 1000)
 local entries = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-local result = {expired}
+local result = {expired, redis.call('GET', KEYS[4]) or '0'}
 for i = 1, #entries, 2 do
   local body = redis.call('HGET', KEYS[2], entries[i])
   if body then

@@ -44,7 +44,7 @@ export class InboxService {
     this.retentionSeconds = settings.retentionSeconds;
     this.max = settings.inboxMax;
     this.store = this.script('gatewayInboxStore', 5, STORE_SCRIPT);
-    this.read = this.script('gatewayInboxRead', 3, READ_SCRIPT);
+    this.read = this.script('gatewayInboxRead2', 4, READ_SCRIPT);
     this.ack = this.script('gatewayInboxAck', 4, ACK_SCRIPT);
   }
 
@@ -98,21 +98,40 @@ export class InboxService {
     );
   }
 
-  /** Events of `userid` after sequence number `after`, oldest first. */
-  async pending(userid: string, after: number, limit: number): Promise<PendingEvent[]> {
-    const [expired, ...rest] = (await this.read(
+  /**
+   * Events of `userid` after sequence number `after`, oldest first, and the last sequence number
+   * handed out (when `events` is empty, nothing up to `last` will ever be pending again).
+   */
+  async pending(
+    userid: string,
+    after: number,
+    limit: number,
+  ): Promise<{ events: PendingEvent[]; last: number }> {
+    const [expired, last, ...rest] = (await this.read(
       ...this.keys(userid),
+      `inbox:${userid}:next`,
       after,
       limit,
       Date.now(),
       this.retentionSeconds,
-    )) as [number, ...string[]];
+    )) as [number, string, ...string[]];
     this.countExpired(expired);
     const events: PendingEvent[] = [];
     for (let i = 0; i + 1 < rest.length; i += 2) {
       events.push({ seq: Number(rest[i]), event: JSON.parse(rest[i + 1]) as DownstreamEvent });
     }
-    return events;
+    return { events, last: Number(last) };
+  }
+
+  /** The last sequence number handed out for each user, in one round trip. */
+  async lastSeqs(userids: string[]): Promise<Map<string, number>> {
+    const result = new Map<string, number>();
+    if (userids.length === 0) {
+      return result;
+    }
+    const values = await this.redis.client.mget(...userids.map((userid) => `inbox:${userid}:next`));
+    userids.forEach((userid, index) => result.set(userid, Number(values[index] ?? 0)));
+    return result;
   }
 
   /** The last sequence number handed out for `userid` (0 if none). */
