@@ -36,7 +36,12 @@ export function writeReport(mdPath, report, { outDir }) {
     lines.push('- Scenarios run with `--profile` ran every Node server (services and baselines alike) under `node --cpu-prof` (V8 sampling profiler, 1 ms interval): a few percent of overhead on both sides of each ratio.');
   }
   lines.push('- All traffic on loopback; every process (servers, load generators, socket clients, Redis, FerretDB) shares the same cores.', '');
+  const rows = report.scenarios.flatMap((s) => s.rows ?? []);
+  const met = rows.filter((r) => r.met === true).length;
+  const missed = rows.filter((r) => r.met === false).length;
+  const failed = report.scenarios.filter((s) => s.error).length;
   lines.push('## Results', '');
+  lines.push(`**Targets met: ${met} of ${met + missed}**${failed ? `; ${failed} scenario(s) not measured` : ''}. Causes of the misses: see the analysis at the end.`, '');
   lines.push('| Scenario | Baseline | Candidate | Ratio (median, min–max) | p50 / p99 | Target | Met? |');
   lines.push('|---|---|---|---|---|---|---|');
   for (const scenario of report.scenarios) {
