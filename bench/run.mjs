@@ -30,12 +30,13 @@ function parseArgs(argv) {
       case '--smoke': args.smoke = true; args.quick = true; break;
       case '--profile': args.profile = true; break;
       case '--heap-snapshots': args.heapSnapshots = true; break;
+      case '--report-only': args.reportOnly = true; break;
       case '--only': args.only = value().split(','); break;
       case '--out': args.out = resolve(value()); break;
       case '--rounds': args.rounds = Number(value()); break;
       case '--sockets': args.sockets = Number(value()); break;
       case '--help': case '-h':
-        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--profile] [--heap-snapshots]');
+        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--profile] [--heap-snapshots] [--report-only]');
         console.log(`scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
         process.exit(0);
         break;
@@ -64,7 +65,12 @@ function params(args) {
 
 function gitState() {
   const run = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
-  return { commit: run(['rev-parse', '--short', 'HEAD']) || 'unknown', dirty: run(['status', '--porcelain', '--', 'apps', 'libs']).length > 0 };
+  const commit = run(['rev-parse', '--short', 'HEAD']);
+  if (!commit && process.env.BENCH_SOURCE_COMMIT) {
+    // A copy of the repository without .git (for example a scratch workspace): the caller names it.
+    return { commit: process.env.BENCH_SOURCE_COMMIT, dirty: process.env.BENCH_SOURCE_DIRTY === '1' };
+  }
+  return { commit: commit || 'unknown', dirty: run(['status', '--porcelain', '--', 'apps', 'libs']).length > 0 };
 }
 
 function stamp() {
@@ -76,6 +82,12 @@ async function main() {
   const p = params(args);
   const outDir = args.out ?? join(ROOT, 'bench', 'results');
   const mdPath = args.out ? join(args.out, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md');
+  if (args.reportOnly) {
+    // Rewrites BENCHMARKS.md from <out>/results.json (after editing bench/analysis.md).
+    writeReport(mdPath, JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')), { outDir, mdPath });
+    console.log(`[bench] wrote ${mdPath} from ${join(outDir, 'results.json')}`);
+    return;
+  }
   mkdirSync(outDir, { recursive: true });
   const names = (s) => [s.name, ...(s.covers ?? [])];
   const selected = SCENARIOS.filter((s) => !args.only || names(s).some((n) => args.only.includes(n)));

@@ -1,6 +1,9 @@
 // Runs one HTTP load in a separate process (bench/workers/autocannon-worker.mjs) so the load
 // generator never shares an event loop with the bench controller, and returns its JSON result.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const WORKER = fileURLToPath(new URL('../workers/autocannon-worker.mjs', import.meta.url));
@@ -38,7 +41,10 @@ const RATE_WORKER = fileURLToPath(new URL('../workers/rate-worker.mjs', import.m
 /** Runs bench/workers/rate-worker.mjs (fixed-rate POSTs) and returns its JSON result. */
 export function rateLoad(spec) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RATE_WORKER, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const dir = mkdtempSync(join(tmpdir(), 'downstream-bench-rate-'));
+    const specFile = join(dir, 'spec.json');
+    writeFileSync(specFile, JSON.stringify(spec));
+    const child = spawn(process.execPath, [RATE_WORKER, specFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -46,6 +52,7 @@ export function rateLoad(spec) {
     const killer = setTimeout(() => child.kill('SIGKILL'), (spec.durationS * 1.5 + 60) * 1000);
     child.once('exit', (code) => {
       clearTimeout(killer);
+      rmSync(dir, { recursive: true, force: true });
       try {
         const result = JSON.parse(out.trim().split('\n').pop());
         result.saturated = result.loadgenCpu > LOADGEN_SATURATION;

@@ -4,10 +4,12 @@
 //   kind "targeted":  POST /events/<user>/downstream   (users dealt round-robin)
 //   kind "broadcast": POST /events/downstream with a padded payload
 //   kind "complete":  POST /todos/<todoid>/complete/downstream (todoids in order); send times returned
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { percentile } from '../lib/stats.mjs';
 
-const spec = JSON.parse(process.argv[2]);
+// The spec comes inline or, when it is large (10,000 user ids exceed one argument's limit), as a file.
+const spec = JSON.parse(process.argv[2].startsWith('{') ? process.argv[2] : readFileSync(process.argv[2], 'utf8'));
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 const pool = new Pool(spec.base, { connections: spec.connections ?? 32, pipelining: 1 });
 const cpu0 = process.cpuUsage();
