@@ -112,7 +112,7 @@ async function api(stack: Stack, bearer: string, method: string, path: string, b
 async function openClientPage(browser: Browser, stack: Stack, bearer: string): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(`${stack.ingress}/client?token=${encodeURIComponent(bearer)}`);
-  await page.waitForFunction(() => document.querySelector('#status')?.textContent?.trim() === 'connected', undefined, { timeout: 20_000 });
+  await page.waitForFunction("document.querySelector('#status')?.textContent?.trim() === 'connected'", undefined, { timeout: 20_000 });
   return page;
 }
 
