@@ -35,8 +35,9 @@ function parseArgs(argv) {
       case '--out': args.out = resolve(value()); break;
       case '--rounds': args.rounds = Number(value()); break;
       case '--sockets': args.sockets = Number(value()); break;
+      case '--todos': args.todos = Number(value()); break;
       case '--help': case '-h':
-        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--profile] [--heap-snapshots] [--report-only]');
+        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--todos=n] [--profile] [--heap-snapshots] [--report-only]');
         console.log(`scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
         process.exit(0);
         break;
@@ -59,6 +60,9 @@ function params(args) {
   }
   if (args.sockets) {
     base.sockets = args.sockets;
+  }
+  if (args.todos) {
+    base.seedTodos = args.todos;
   }
   return { mode, ...base };
 }
@@ -95,7 +99,7 @@ async function main() {
     throw new Error(`no scenario matches ${args.only}; known: ${SCENARIOS.flatMap(names).join(', ')}`);
   }
   const machine = machineLabel();
-  const command = `npm run bench --${args.quick && !args.smoke ? ' --quick' : ''}${args.smoke ? ' --smoke' : ''}${args.only ? ` --only=${args.only.join(',')}` : ''}${args.rounds ? ` --rounds=${args.rounds}` : ''}${args.sockets ? ` --sockets=${args.sockets}` : ''}${args.profile ? ' --profile' : ''}${args.heapSnapshots ? ' --heap-snapshots' : ''}`.replace(/ --$/, '');
+  const command = `npm run bench --${args.quick && !args.smoke ? ' --quick' : ''}${args.smoke ? ' --smoke' : ''}${args.only ? ` --only=${args.only.join(',')}` : ''}${args.rounds ? ` --rounds=${args.rounds}` : ''}${args.sockets ? ` --sockets=${args.sockets}` : ''}${args.todos ? ` --todos=${args.todos}` : ''}${args.profile ? ' --profile' : ''}${args.heapSnapshots ? ' --heap-snapshots' : ''}`.replace(/ --$/, '');
   console.log(`[bench ${stamp()}] ${p.mode} run on ${machineText(machine)}; scenarios: ${selected.map((s) => s.name).join(', ')}`);
   const startedAt = new Date().toISOString();
   buildPrivateDist();

@@ -14,6 +14,17 @@ export const title = 'event-gateway: idle sockets, targeted emits, broadcast vs 
 
 const KB = 1024;
 
+/** One point per offered rate: the median over the rounds that reached that step. */
+export function medianByOffered(runs, field) {
+  const byRate = new Map();
+  for (const run of runs) {
+    for (const step of run.steps) {
+      byRate.set(step.offered, [...(byRate.get(step.offered) ?? []), step[field]]);
+    }
+  }
+  return [...byRate.entries()].map(([rate, values]) => [rate, median(values)]).sort((a, b) => a[0] - b[0]);
+}
+
 function ratioOf(values) {
   const [min, max] = minMax(values);
   return { median: median(values), min, max };
@@ -177,8 +188,8 @@ export async function run(ctx) {
           title: 'Targeted emits: POST → client receipt latency (p99) against offered rate',
           xLabel: 'offered events/s',
           yLabel: 'p99 latency (ms)',
-          series: targets.map((t) => ({ name: `${t.label} p99`, points: emits[t.key].flatMap((e) => e.steps.map((s) => [s.offered, s.p99])).sort((a, b) => a[0] - b[0]) })).concat(
-            targets.map((t) => ({ name: `${t.label} p50`, dashed: true, points: emits[t.key].flatMap((e) => e.steps.map((s) => [s.offered, s.p50])).sort((a, b) => a[0] - b[0]) })),
+          series: targets.map((t) => ({ name: `${t.label} p99`, points: medianByOffered(emits[t.key], 'p99') })).concat(
+            targets.map((t) => ({ name: `${t.label} p50`, dashed: true, points: medianByOffered(emits[t.key], 'p50') })),
           ).map((s, i) => ({ ...s, color: ['#1f77b4', '#d62728'][i % 2] })),
         },
         data: { emits, halves },

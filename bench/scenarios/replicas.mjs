@@ -3,6 +3,7 @@
 // where the sockets are (the one-replica path).
 import { saturationNote, stepToSaturation, targetedStep } from '../lib/emits.mjs';
 import { SocketPool } from '../lib/sockets.mjs';
+import { medianByOffered } from './gateway.mjs';
 import { median, minMax, round } from '../lib/stats.mjs';
 
 export const name = 'replicas';
@@ -61,7 +62,7 @@ export async function run(ctx) {
       title: 'Two replicas: p99 POST → client latency against offered rate',
       xLabel: 'offered events/s',
       yLabel: 'p99 latency (ms)',
-      series: targets.map((t) => ({ name: t.label, points: runs[t.key].flatMap((x) => x.steps.map((s) => [s.offered, s.p99])) })),
+      series: targets.map((t) => ({ name: t.label, points: medianByOffered(runs[t.key], 'p99') })),
     },
     data: { runs, halves },
     conditions: [
