@@ -48,7 +48,7 @@ export function writeReport(mdPath, report, { outDir }) {
       continue;
     }
     for (const row of scenario.rows) {
-      const ratio = fmtRatio(row.ratio) + (row.extraRatio ? `; ${row.extraRatio.label} ${fmtRatio(row.extraRatio)}` : '');
+      const ratio = fmtRatio(row.ratio) + (row.extraRatio ? `; ${row.extraRatio.label} ${fmtRatio(row.extraRatio)}` : '') + (row.ratioNote ? ` — ${row.ratioNote}` : '');
       const met = row.met === null || row.met === undefined ? 'n/a' : row.met ? '✅ yes' : '❌ no';
       lines.push(`| ${cell(row.scenario)} | ${cell(row.baseline)} | ${cell(row.candidate)} | ${cell(ratio)} | ${cell(row.latency)} | ${cell(row.target)} | ${met}${row.metDetail ? ` (${cell(row.metDetail)})` : ''} |`);
     }
