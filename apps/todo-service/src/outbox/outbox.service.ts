@@ -154,6 +154,21 @@ export class OutboxService {
    * status to `acked`, null when the event is unknown or was acked already.
    */
   async recordReceipt(eventId: string, acknowledgedAt: Date): Promise<{ completedAt: Date | null } | null> {
+    // Under the event's lease, like deliveries: a delivery in flight records its outcome first, so
+    // the two writes never interleave (a conditional update is not atomic on every MongoDB-protocol
+    // server, and a late `delivered` must not overwrite `acked`). A lease left by a dead holder
+    // expires and is taken over.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const held = await this.withLease(eventId, () => this.markReceipt(eventId, acknowledgedAt));
+      if (held.acquired) {
+        return held.value;
+      }
+      await this.awaitRelease(eventId);
+    }
+    return this.markReceipt(eventId, acknowledgedAt);
+  }
+
+  private async markReceipt(eventId: string, acknowledgedAt: Date): Promise<{ completedAt: Date | null } | null> {
     const doc = await this.repository.findByEventId(eventId);
     if (!doc) {
       return null;
