@@ -32,6 +32,16 @@ export class AdminUiService {
   }
 
   instrument(server: Server): void {
+    // Runs before the Admin UI's own check: it hands the password to bcrypt, which rejects a
+    // non-string, and that unhandled rejection would end the process.
+    server.of(ADMIN_NAMESPACE).use((socket, next) => {
+      const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+      if (typeof auth?.username === 'string' && typeof auth.password === 'string') {
+        next();
+      } else {
+        next(new Error('invalid credentials'));
+      }
+    });
     instrument(server, {
       namespaceName: ADMIN_NAMESPACE,
       auth: {
