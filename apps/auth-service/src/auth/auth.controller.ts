@@ -3,7 +3,7 @@ import { ApiBasicAuth, ApiExtraModels, ApiBody, ApiOperation, ApiResponse, ApiTa
 import { AuthTokenService } from './auth-token.service';
 import { ClientAuthGuard } from './client-auth.guard';
 import { IssueTokenDto, TokenResponseDto } from './dto/issue-token.dto';
-import { PROBLEM_CONTENT, ProblemDto } from './dto/problem.dto';
+import { PROBLEM_CONTENT, ProblemDto } from '@app/errors';
 import { RevokeResponseDto, RevokeTokenDto } from './dto/revoke-token.dto';
 
 const CLIENT_AUTH_ERRORS = [

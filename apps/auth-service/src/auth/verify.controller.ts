@@ -7,7 +7,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { InvalidTokenError, MAX_TOKEN_LENGTH, TokenVerifier } from '@app/tokens';
 import { VERIFY_RESULTS_METRIC } from './auth.metrics';
-import { PROBLEM_CONTENT, ProblemDto } from './dto/problem.dto';
+import { PROBLEM_CONTENT, ProblemDto } from '@app/errors';
 import { VerifyResponseDto } from './dto/verify-response.dto';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;

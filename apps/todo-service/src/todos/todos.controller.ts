@@ -31,16 +31,17 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { TodoJson } from '@app/contracts';
+import { ProblemDto } from '@app/errors';
 import { CreateTodoDto } from './dto/create-todo.dto';
 import { ListTodosQuery } from './dto/list-todos.query';
-import { CompleteTodoResponse, ProblemResponse, TodoResponse } from './dto/todo.response';
+import { CompleteTodoResponse, TodoResponse } from './dto/todo.response';
 import { UpdateTodoDto } from './dto/update-todo.dto';
 import { TodoBodyInterceptor } from './todo-body.interceptor';
 import { type TodoId, TodoIdPipe } from './todo-id.pipe';
 import { type CompletionResult, TodosService } from './todos.service';
 
-const PROBLEM = { type: ProblemResponse, description: '' };
-const problem = (description: string): { type: typeof ProblemResponse; description: string } => ({
+const PROBLEM = { type: ProblemDto, description: '' };
+const problem = (description: string): { type: typeof ProblemDto; description: string } => ({
   ...PROBLEM,
   description,
 });
@@ -52,7 +53,7 @@ const TODOID_PARAM = {
 } as const;
 
 @ApiTags('todos')
-@ApiExtraModels(ProblemResponse)
+@ApiExtraModels(ProblemDto)
 @ApiServiceUnavailableResponse(problem('MongoDB is unreachable; retry later (application/problem+json).'))
 @Controller('todos')
 export class TodosController {

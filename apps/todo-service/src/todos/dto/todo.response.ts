@@ -70,38 +70,3 @@ export class CompleteTodoResponse {
   @ApiProperty({ type: CompletionEventResponse })
   event!: CompletionEventResponse;
 }
-
-class FieldProblemResponse {
-  @ApiProperty({ example: 'content.filter.$where' })
-  field!: string;
-
-  @ApiProperty({ example: "keys must not start with '$'" })
-  message!: string;
-}
-
-/** RFC 9457 problem details. */
-export class ProblemResponse {
-  @ApiProperty({ example: 'https://downstream.dev/problems/validation' })
-  type!: string;
-
-  @ApiProperty({ example: 'Bad Request' })
-  title!: string;
-
-  @ApiProperty({ example: 400 })
-  status!: number;
-
-  @ApiProperty({ example: "content.filter.$where: keys must not start with '$'" })
-  detail!: string;
-
-  @ApiPropertyOptional({ example: '/todos' })
-  instance?: string;
-
-  @ApiPropertyOptional({ example: '8d7f3c1e-2a4b-4c6d-8e9f-0a1b2c3d4e5f' })
-  requestId?: string;
-
-  @ApiPropertyOptional({
-    type: [FieldProblemResponse],
-    description: 'For validation errors: the offending fields.',
-  })
-  errors?: FieldProblemResponse[];
-}
