@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiExtraModels,
   ApiBadRequestResponse,
   ApiBody,
   ApiOperation,
@@ -16,9 +17,11 @@ import { BroadcastAcceptedDto, PostEventBodyDto, UserEventAcceptedDto } from './
 import { EventsService } from './events.service';
 import { JsonContentTypeGuard } from './json-content-type.guard';
 import { PostEventBodyPipe } from './post-event-body.pipe';
+import { PROBLEM_CONTENT, ProblemDto } from '@app/errors';
 
-const PROBLEM = { description: 'application/problem+json' };
+const PROBLEM = { description: 'application/problem+json', content: PROBLEM_CONTENT };
 
+@ApiExtraModels(ProblemDto)
 @ApiTags('events')
 @Controller('events')
 @UseGuards(JsonContentTypeGuard)

@@ -1,5 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import {
+  ApiExtraModels,
   ApiBadRequestResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -9,13 +10,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { ClientEntry } from '@app/contracts';
-import { NotFoundError } from '@app/errors';
+import { NotFoundError, PROBLEM_CONTENT, ProblemDto } from '@app/errors';
 import { ClientRegistryService } from './client-registry.service';
 import { ClientEntryDto } from './dto/client-entry.dto';
 import { UserIdPipe } from './user-id.pipe';
 
-const PROBLEM = { description: 'application/problem+json' };
+const PROBLEM = { description: 'application/problem+json', content: PROBLEM_CONTENT };
 
+@ApiExtraModels(ProblemDto)
 @ApiTags('clients')
 @Controller('clients')
 export class ClientsController {
