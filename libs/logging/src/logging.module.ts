@@ -35,15 +35,24 @@ export function withoutQuery(url: unknown): unknown {
   return typeof url === 'string' ? url.split('?')[0] : url;
 }
 
-/** Headers that carry a whole URL (ingress-nginx's X-Original-URL, Referer) lose their query too. */
-function withoutQueries(headers: Record<string, unknown>): Record<string, unknown> {
-  const copy = { ...headers };
-  for (const name of ['x-original-url', 'referer', 'x-forwarded-uri']) {
-    if (name in copy) {
-      copy[name] = withoutQuery(copy[name]);
+/** The request headers a log line keeps: enough to trace a call, small enough for the hot paths. */
+const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 'origin', 'x-forwarded-for', 'x-original-method'];
+/** Headers that carry a whole URL (ingress-nginx's X-Original-URL, Referer): logged without their query. */
+const LOGGED_URL_HEADERS = ['x-original-url', 'referer'];
+
+function loggedHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const name of LOGGED_HEADERS) {
+    if (headers[name] !== undefined) {
+      kept[name] = headers[name];
     }
   }
-  return copy;
+  for (const name of LOGGED_URL_HEADERS) {
+    if (headers[name] !== undefined) {
+      kept[name] = withoutQuery(headers[name]);
+    }
+  }
+  return kept;
 }
 
 /** Structured JSON logs (pino) with request ids and redaction. */
@@ -73,8 +82,9 @@ export class LoggingModule {
                   id: req.id,
                   method: req.method,
                   url: withoutQuery(req.url),
-                  headers: withoutQueries(req.headers),
+                  headers: loggedHeaders(req.headers),
                 }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
               },
             },
           }),

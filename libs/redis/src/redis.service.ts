@@ -18,7 +18,9 @@ export class RedisService implements OnApplicationShutdown {
   readonly client: Redis;
 
   constructor(readonly settings: RedisSettings) {
-    this.client = this.connect('main');
+    // Commands issued in the same tick share one write: under load this is most of the win
+    // between one socket write per command and a pipeline (the gateway's hot path).
+    this.client = this.connect('main', { enableAutoPipelining: true });
   }
 
   /** A channel or key name with the configured prefix (ioredis does not prefix pub/sub channels). */
