@@ -146,9 +146,21 @@ export class ClientRegistryService implements OnApplicationBootstrap {
     await multi.exec();
   }
 
-  /** Refreshes this replica's lease and rewrites its entries (repairs them after a lapse). */
+  /**
+   * Refreshes this replica's lease: two commands whatever the number of sockets. The entries are
+   * written again only when they may be gone — the lease had lapsed (a long pause, a sweep by another
+   * replica, Redis restarted without its data) or this replica's set no longer counts its sockets.
+   */
   async heartbeat(): Promise<void> {
     if (this.stopped) {
+      return;
+    }
+    const [[, refreshed], [, stored]] = (await this.redis.client
+      .multi()
+      .expire(leaseKey(this.replica), this.leaseSeconds)
+      .scard(replicaKey(this.replica))
+      .exec()) as [[unknown, number], [unknown, number]];
+    if (refreshed === 1 && stored === this.local.size) {
       return;
     }
     await this.redis.client.set(leaseKey(this.replica), String(Date.now()), 'EX', this.leaseSeconds);
