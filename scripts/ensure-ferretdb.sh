@@ -7,6 +7,7 @@ CACHE="${DOWNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/downstream}"
 BIN="$CACHE/ferretdb-$VERSION"
 log() { printf '[ferretdb] %s\n' "$*" >&2; }
 
+if [ -n "${FERRETDB_BIN:-}" ] && [ -x "$FERRETDB_BIN" ]; then echo "$FERRETDB_BIN"; exit 0; fi
 if [ -x "$BIN" ]; then echo "$BIN"; exit 0; fi
 command -v go >/dev/null || { log "Go is required to build FerretDB: install Go >= 1.22 (apt-get install golang) and retry"; exit 1; }
 mkdir -p "$CACHE"
