@@ -15,3 +15,6 @@ export interface TodoJson {
 
 /** `userid` and token `sub`: 1–128 characters of [A-Za-z0-9._@-]. */
 export const USER_ID_PATTERN = /^[A-Za-z0-9._@-]{1,128}$/;
+
+/** USER_ID_PATTERN in words, for validation messages and API docs. */
+export const USER_ID_RULE = '1-128 characters of [A-Za-z0-9._@-]';

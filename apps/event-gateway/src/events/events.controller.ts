@@ -11,7 +11,7 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { BroadcastAccepted, PostEventBody, UserEventAccepted } from '@app/contracts';
+import { type BroadcastAccepted, type PostEventBody, type UserEventAccepted, USER_ID_RULE } from '@app/contracts';
 import { UserIdPipe } from '../registry/user-id.pipe';
 import { BroadcastAcceptedDto, PostEventBodyDto, UserEventAcceptedDto } from './dto/post-event.dto';
 import { EventsService } from './events.service';
@@ -35,7 +35,7 @@ export class EventsController {
     description:
       "Stores the event in the user's inbox (kept until a client of the user acknowledges it; retention EVENT_RETENTION_SECONDS, at most EVENT_INBOX_MAX per user) and emits it as `downstream` to the user's sockets on every replica. `id` is an idempotency key.",
   })
-  @ApiParam({ name: 'userid', description: '1-128 characters of [A-Za-z0-9._@-]', example: 'test001' })
+  @ApiParam({ name: 'userid', description: USER_ID_RULE, example: 'test001' })
   @ApiBody({ type: PostEventBodyDto })
   @ApiAcceptedResponse({
     type: UserEventAcceptedDto,

@@ -9,7 +9,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { ClientEntry } from '@app/contracts';
+import { type ClientEntry, USER_ID_RULE } from '@app/contracts';
 import { NotFoundError, PROBLEM_CONTENT, ProblemDto } from '@app/errors';
 import { ClientRegistryService } from './client-registry.service';
 import { ClientEntryDto } from './dto/client-entry.dto';
@@ -33,7 +33,7 @@ export class ClientsController {
 
   @Get(':userId')
   @ApiOperation({ summary: "One user's connected sockets, on every replica" })
-  @ApiParam({ name: 'userId', description: '1-128 characters of [A-Za-z0-9._@-]', example: 'test001' })
+  @ApiParam({ name: 'userId', description: USER_ID_RULE, example: 'test001' })
   @ApiOkResponse({ type: ClientEntryDto, isArray: true })
   @ApiBadRequestResponse({ ...PROBLEM, description: 'Invalid userId' })
   @ApiNotFoundResponse({ ...PROBLEM, description: 'The user has no connected socket' })

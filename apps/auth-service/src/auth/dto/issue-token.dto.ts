@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
 import { MAX_ROLES, ROLE_PATTERN, USER_ID_PATTERN } from '@app/tokens';
+import { USER_ID_RULE } from '@app/contracts';
 
 export class IssueTokenDto {
   @ApiProperty({ description: 'The user the token is for (same character set as `userid`).', example: 'test001', pattern: USER_ID_PATTERN.source })
   @IsString()
-  @Matches(USER_ID_PATTERN, { message: 'sub must be 1-128 characters of [A-Za-z0-9._@-]' })
+  @Matches(USER_ID_PATTERN, { message: `sub must be ${USER_ID_RULE}` })
   sub!: string;
 
   @ApiPropertyOptional({ description: `Up to ${MAX_ROLES} role names of [A-Za-z0-9._:@-].`, type: [String], example: ['editor'] })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { USER_ID_PATTERN } from '@app/contracts';
+import { USER_ID_PATTERN, USER_ID_RULE } from '@app/contracts';
 
 export const CONTENT_EXAMPLE = {
   title: 'Purchase order 4711',
@@ -27,7 +27,7 @@ export class CreateTodoDto {
     example: 'test001',
   })
   @IsString()
-  @Matches(USER_ID_PATTERN, { message: 'must be 1-128 characters of [A-Za-z0-9._@-]' })
+  @Matches(USER_ID_PATTERN, { message: `must be ${USER_ID_RULE}` })
   userid!: string;
 
   @ApiProperty({

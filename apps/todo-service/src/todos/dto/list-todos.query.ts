@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { DELIVERY_STATUSES, type DeliveryStatus, USER_ID_PATTERN } from '@app/contracts';
+import { DELIVERY_STATUSES, type DeliveryStatus, USER_ID_PATTERN, USER_ID_RULE } from '@app/contracts';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -15,7 +15,7 @@ export class ListTodosQuery {
   })
   @IsOptional()
   @IsString()
-  @Matches(USER_ID_PATTERN, { message: 'must be 1-128 characters of [A-Za-z0-9._@-]' })
+  @Matches(USER_ID_PATTERN, { message: `must be ${USER_ID_RULE}` })
   userid?: string;
 
   @ApiPropertyOptional({

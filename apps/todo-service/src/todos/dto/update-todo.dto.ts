@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsObject, IsString, Matches, ValidateIf } from 'class-validator';
-import { USER_ID_PATTERN } from '@app/contracts';
+import { USER_ID_PATTERN, USER_ID_RULE } from '@app/contracts';
 import { CONTENT_EXAMPLE } from './create-todo.dto';
 
 /** Body of `PUT /todos/{todoid}`: any of the fields; omitted fields keep their values; `todoid` cannot change. */
@@ -8,7 +8,7 @@ export class UpdateTodoDto {
   @ApiPropertyOptional({ pattern: USER_ID_PATTERN.source, example: 'test002' })
   @ValidateIf((o: UpdateTodoDto) => o.userid !== undefined)
   @IsString()
-  @Matches(USER_ID_PATTERN, { message: 'must be 1-128 characters of [A-Za-z0-9._@-]' })
+  @Matches(USER_ID_PATTERN, { message: `must be ${USER_ID_RULE}` })
   userid?: string;
 
   @ApiPropertyOptional({
