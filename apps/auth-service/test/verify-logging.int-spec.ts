@@ -38,8 +38,10 @@ describe('auth-service logs of /auth/verify', () => {
         .filter((text) => text.includes(id) && text.includes('"res"'))
         .map((text) => JSON.parse(text) as Record<string, unknown>)[0];
     const okLine = await waitFor(() => line('verify-log-ok'), { description: 'the log line of the accepted request' });
+    expect(okLine).toMatchObject({ res: { statusCode: 200 } });
     expect(okLine).toMatchObject({ originalUrl: 'http://ingress/todos/42', originalMethod: 'DELETE', userId: 'logged-user', tokenId: issued.jti });
     const badLine = await waitFor(() => line('verify-log-bad'), { description: 'the log line of the refused request' });
+    expect(badLine).toMatchObject({ res: { statusCode: 401 } });
     expect(badLine).toMatchObject({ originalUrl: '/todos', originalMethod: 'GET', auth: 'signature' });
     expect(service.output()).not.toContain(issued.access_token.split('.')[2]);
   });

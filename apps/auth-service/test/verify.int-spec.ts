@@ -80,6 +80,26 @@ describe('auth-service /auth/verify', () => {
     expectInvalid(await fetch(`${service.url}/auth/verify/todos`), false);
   });
 
+  it('answers with the identity as JSON, or a problem+json body, with the request id and security headers', async () => {
+    const issued = await issue();
+    const ok = await verify({ authorization: `Bearer ${issued.access_token}`, 'x-request-id': 'early-hook-ok' });
+    expect(ok.headers.get('x-request-id')).toBe('early-hook-ok');
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    expect(await ok.json()).toEqual({ sub: 'test001', roles: ['editor', 'viewer'], jti: issued.jti, exp: expect.any(Number) });
+    expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
+
+    const bad = await fetch(`${service.url}/auth/verify/todos?secret=1`, { headers: { authorization: 'Bearer nope', 'x-request-id': 'early-hook-bad' } });
+    expect(bad.status).toBe(401);
+    expect(await bad.json()).toEqual({
+      type: 'https://downstream.dev/problems/unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'invalid token: malformed',
+      instance: '/auth/verify/todos',
+      requestId: 'early-hook-bad',
+    });
+  });
+
   it('sends an empty X-User-Roles for a token without roles', async () => {
     const issued = await issue({ sub: 'plain-user' });
     const response = await verify({ authorization: `Bearer ${issued.access_token}` });

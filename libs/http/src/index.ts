@@ -1,3 +1,4 @@
 export * from './bootstrap';
 export * from './core.module';
 export * from './create-app';
+export * from './security-headers';

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { RedisService } from '@app/redis';
 import { REVOCATION_CHANNEL, tokenRecordKey, type TokenRecord, type VerifiedToken } from './claims';
-import { InvalidTokenError } from './invalid-token.error';
+import { InvalidTokenError, type InvalidTokenReason } from './invalid-token.error';
 import { TokenKeys, verifyJwt } from './jwt-codec';
 import type { TokenConfig } from './token.config';
 
@@ -16,12 +16,29 @@ import type { TokenConfig } from './token.config';
  * replica evicts the entry within milliseconds, and a lost subscription (Redis restart, network)
  * empties the cache and bypasses it until the subscription is back, so a missed message can never
  * keep a revoked token alive.
+ *
+ * Refusals are cached too (by token, bounded by the total length of the cached tokens): a refusal
+ * never turns into an acceptance later (a revoked token stays revoked, an expired one expired, a bad
+ * signature bad), except `not_yet_valid`, which is never cached. A client retrying a dead token, or a
+ * flood of the same forged one, then costs a map lookup instead of a signature check.
  */
+/** Total length of the tokens whose refusal is remembered (bounds the memory a flood can take). */
+const REFUSED_CACHE_MAX_CHARS = 4 * 1024 * 1024;
+const REFUSED_CACHE_TTL_MS = 5 * 60_000;
+
+/** What the caches know about a token without any I/O: its identity, its refusal, or nothing. */
+export type CachedVerdict = { ok: true; token: VerifiedToken } | { ok: false; reason: InvalidTokenReason } | undefined;
+
 @Injectable()
 export class TokenVerifier implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(TokenVerifier.name);
   readonly keys: TokenKeys;
   private readonly cache: LRUCache<string, VerifiedToken>;
+  private readonly refused = new LRUCache<string, InvalidTokenReason>({
+    maxSize: REFUSED_CACHE_MAX_CHARS,
+    sizeCalculation: (_reason, token) => token.length || 1,
+    ttl: REFUSED_CACHE_TTL_MS,
+  });
   private subscriber?: Redis;
   private live = false;
   private stopping = false;
@@ -92,16 +109,43 @@ export class TokenVerifier implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * The verdict of the in-memory caches, synchronously (no promise, no I/O): the hot path of
+   * `/auth/verify` answers from it when it can and falls back to `verify` otherwise.
+   */
+  peek(token: string): CachedVerdict {
+    if (this.live) {
+      const cached = this.cache.get(token);
+      if (cached && cached.exp + this.config.clockSkewSeconds > Date.now() / 1000) {
+        return { ok: true, token: cached };
+      }
+    }
+    const reason = this.refused.get(token);
+    return reason === undefined ? undefined : { ok: false, reason };
+  }
+
+  /**
    * Resolves with the token's identity, or rejects with InvalidTokenError (the bearer's fault) or a
    * Redis error (the service's: map it to 503, never to 401).
    */
   async verify(token: string): Promise<VerifiedToken> {
-    if (this.live) {
-      const cached = this.cache.get(token);
-      if (cached && cached.exp + this.config.clockSkewSeconds > Date.now() / 1000) {
-        return cached;
-      }
+    const verdict = this.peek(token);
+    if (verdict?.ok) {
+      return verdict.token;
     }
+    if (verdict) {
+      throw new InvalidTokenError(verdict.reason);
+    }
+    try {
+      return await this.check(token);
+    } catch (error) {
+      if (error instanceof InvalidTokenError && error.reason !== 'not_yet_valid') {
+        this.refused.set(token, error.reason);
+      }
+      throw error;
+    }
+  }
+
+  private async check(token: string): Promise<VerifiedToken> {
     const verified = verifyJwt(token, this.keys);
     const raw = await this.redis.client.get(tokenRecordKey(verified.jti));
     if (raw === null) {
@@ -132,6 +176,11 @@ export class TokenVerifier implements OnModuleInit, OnModuleDestroy {
         this.cache.delete(token);
       }
     }
+  }
+
+  /** Number of remembered refusals (for tests). */
+  get refusedSize(): number {
+    return this.refused.size;
   }
 
   /** Number of cached positive results (for tests and metrics). */

@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import jwt from 'jsonwebtoken';
 import { ConfigModule } from '@nestjs/config';
 import { RedisModule, RedisService } from '@app/redis';
 import { type LocalServer, startRedisServer, testNamespace, waitFor } from '@app/testing';
@@ -105,6 +106,39 @@ describe('TokenVerifier and TokenIssuer on a real Redis', () => {
     const issued = await a.issuer.issue({ sub: 'test004' });
     await a.redis.client.set(tokenRecordKey(issued.jti), JSON.stringify({ jti: issued.jti, sub: 'someone-else', roles: [], exp: 0 }));
     expect(await refusal(b.verifier, issued.access_token)).toBe('revoked');
+  });
+
+  it('answers a cached token synchronously with peek, and nothing for a token it has not seen', async () => {
+    const issued = await a.issuer.issue({ sub: 'peek-user' });
+    expect(b.verifier.peek(issued.access_token)).toBeUndefined();
+    await b.verifier.verify(issued.access_token);
+    expect(b.verifier.peek(issued.access_token)).toEqual({ ok: true, token: expect.objectContaining({ sub: 'peek-user', jti: issued.jti }) });
+  });
+
+  it('remembers a refusal, so the same dead token is refused again without Redis or a signature check', async () => {
+    const issued = await a.issuer.issue({ sub: 'refused-user' });
+    await a.redis.client.del(tokenRecordKey(issued.jti));
+    const before = b.verifier.refusedSize;
+    expect(await refusal(b.verifier, issued.access_token)).toBe('revoked');
+    expect(b.verifier.refusedSize).toBe(before + 1);
+    expect(b.verifier.peek(issued.access_token)).toEqual({ ok: false, reason: 'revoked' });
+    // Even a record written back later does not revive it: a revoked token stays revoked.
+    await a.redis.client.set(tokenRecordKey(issued.jti), JSON.stringify({ jti: issued.jti, sub: 'refused-user', roles: [], exp: 0 }));
+    expect(await refusal(b.verifier, issued.access_token)).toBe('revoked');
+    const forged = `${issued.access_token.slice(0, -4)}AAAA`;
+    expect(await refusal(b.verifier, forged)).toBe('signature');
+    expect(b.verifier.peek(forged)).toEqual({ ok: false, reason: 'signature' });
+  });
+
+  it('never remembers not_yet_valid, which a later check may accept', async () => {
+    const early = jwt.sign({ sub: 'early-user', roles: [], jti: 'early-jti', nbf: Math.floor(Date.now() / 1000) + 600 }, config.secret!, {
+      algorithm: 'HS256',
+      issuer: config.issuer,
+      audience: config.audience,
+      expiresIn: 3600,
+    });
+    expect(await refusal(b.verifier, early)).toBe('not_yet_valid');
+    expect(b.verifier.peek(early)).toBeUndefined();
   });
 
   it('makes a revocation on one replica visible on another, cached, replica within 1 s', async () => {

@@ -6,9 +6,11 @@ import { ClientAuthGuard } from './client-auth.guard';
 import { ClientAuthService } from './client-auth.service';
 import { JwksController } from './jwks.controller';
 import { VerifyController } from './verify.controller';
+import { VerifyEndpoint } from './verify.endpoint';
 
 @Module({
   controllers: [AuthController, VerifyController, JwksController],
-  providers: [AuthTokenService, ClientAuthService, ClientAuthGuard, ...AUTH_METRICS],
+  providers: [AuthTokenService, ClientAuthService, ClientAuthGuard, VerifyEndpoint, ...AUTH_METRICS],
+  exports: [VerifyEndpoint],
 })
 export class AuthModule {}

@@ -1,4 +1,4 @@
-import { extractToken } from './verify.controller';
+import { extractToken } from './verify.endpoint';
 
 describe('extractToken', () => {
   it('takes the token of a Bearer header, whatever the scheme case', () => {
