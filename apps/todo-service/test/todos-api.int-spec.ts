@@ -1,3 +1,5 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import { serviceEnv, startTestApp, testNamespace, type TestApp } from '@app/testing';
 import { todoService } from '../src/service';
 import { call, ISO, type Json } from './http';
@@ -25,6 +27,14 @@ describe('todo-service Todo API (SPEC section 3)', () => {
 
   afterAll(async () => {
     await service?.close();
+  });
+
+  it('stores a todo under its todoid as primary key, so that a lookup by todoid is a primary-key lookup', async () => {
+    const created = await call(service.url, 'POST', '/todos', { userid: 'pk-user', content: {} });
+    const connection = service.app.get<Connection>(getConnectionToken());
+    const stored = await connection.collection('todos').findOne({ userid: 'pk-user' });
+    expect(stored?._id).toBe(created.body.todoid);
+    expect(stored?.todoid).toBe(created.body.todoid);
   });
 
   describe('POST /todos', () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model, Types } from 'mongoose';
+import type { Model } from 'mongoose';
 import { DELIVERY_STATUS_RANK, DELIVERY_STATUSES, type DeliveryStatus } from '@app/contracts';
 import { isDuplicateKeyError } from '../todos/todos.repository';
 import { Todo, type TodoRecord } from '../todos/todo.schema';
@@ -126,7 +126,7 @@ export class OutboxRepository {
   }
 
   /** The user acknowledged the event: `acked`, once. */
-  async markAcked(id: Types.ObjectId, eventId: string, acknowledgedAt: Date): Promise<boolean> {
+  async markAcked(id: number, eventId: string, acknowledgedAt: Date): Promise<boolean> {
     const result = await this.todos
       .updateOne(
         { _id: id, 'downstream.eventId': eventId, 'downstream.status': { $in: ranksBelow('acked') } },

@@ -1,4 +1,4 @@
-import { completionEventId } from './outbox.service';
+import { completionEventId, documentKey } from './outbox.service';
 
 describe('completionEventId', () => {
   it('is a version-5 UUID derived from the document id: the same for the same document', () => {
@@ -11,5 +11,15 @@ describe('completionEventId', () => {
     expect(completionEventId('6566a1f0c2b3d4e5f6a7b8c9')).not.toBe(
       completionEventId('6566a1f0c2b3d4e5f6a7b8ca'),
     );
+  });
+});
+
+describe('documentKey', () => {
+  it('tells a todoid deleted and created again from the first document of that todoid', () => {
+    const first = documentKey({ _id: 7, createdAt: new Date('2026-11-26T10:00:00.000Z') });
+    const again = documentKey({ _id: 7, createdAt: new Date('2026-11-26T10:00:05.123Z') });
+    expect(first).not.toBe(again);
+    expect(completionEventId(first)).not.toBe(completionEventId(again));
+    expect(documentKey({ _id: 7, createdAt: new Date('2026-11-26T10:00:00.000Z') })).toBe(first);
   });
 });

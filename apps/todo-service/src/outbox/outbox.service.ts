@@ -22,8 +22,17 @@ export interface Lease {
 }
 
 /**
- * The id of a todo's one completion event, derived from the document's `_id`: every completion of
- * the same document — concurrent ones included, on any replica — names the same event.
+ * A document's identity: its todoid and creation time. A todoid deleted and created again is
+ * another document, whose completion is another event (the gateway would drop a reused event id as
+ * a duplicate).
+ */
+export function documentKey(doc: { _id: number; createdAt: Date }): string {
+  return `${doc._id}@${doc.createdAt.toISOString()}`;
+}
+
+/**
+ * The id of a todo's one completion event, derived from the document's key (`documentKey`): every
+ * completion of the same document — concurrent ones included, on any replica — names the same event.
  */
 export function completionEventId(documentId: string): string {
   const hash = createHash('sha1').update(`downstream:${TODO_COMPLETED_EVENT}:${documentId}`).digest();

@@ -1,9 +1,8 @@
-import { Types } from 'mongoose';
 import { toTodoResponse } from './todo.mapper';
 import type { TodoRecord } from './todo.schema';
 
 const base: TodoRecord = {
-  _id: new Types.ObjectId(),
+  _id: 87,
   todoid: 87,
   userid: 'test001',
   content: { title: 't', fields: { qty: 0 } },

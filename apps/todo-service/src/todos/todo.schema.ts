@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Schema as MongooseSchema, type Types } from 'mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '@app/contracts';
 
 /**
@@ -40,6 +40,15 @@ export const DownstreamSchema = SchemaFactory.createForClass(Downstream);
 
 @Schema({ collection: 'todos', timestamps: true, versionKey: false, minimize: false, strict: true })
 export class Todo {
+  /**
+   * The todoid is the document's primary key: a lookup by todoid is a primary-key lookup, and the
+   * `_id` index makes todoids unique without an index of their own (MongoDB, and FerretDB, which
+   * uses an index for `{ _id }` filters only).
+   */
+  @Prop({ type: Number, required: true })
+  _id!: number;
+
+  /** The same number as `_id`, under its contract name (sorts and the user index use it). */
   @Prop({ type: Number, required: true })
   todoid!: number;
 
@@ -61,14 +70,14 @@ export class Todo {
 }
 
 export const TodoSchema = SchemaFactory.createForClass(Todo);
-TodoSchema.index({ todoid: 1 }, { unique: true });
 TodoSchema.index({ userid: 1, todoid: 1 });
 TodoSchema.index({ 'downstream.eventId': 1 });
 TodoSchema.index({ 'downstream.status': 1, 'downstream.nextAttemptAt': 1 });
 
 /** A todo as `.lean()` reads it. */
 export interface TodoRecord {
-  _id: Types.ObjectId;
+  /** Equal to todoid. */
+  _id: number;
   todoid: number;
   userid: string;
   content: Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { FilterQuery, Model, Types } from 'mongoose';
+import type { FilterQuery, Model } from 'mongoose';
 import { ConflictError, DependencyUnavailableError } from '@app/errors';
 import { Counter, Todo, type TodoRecord } from './todo.schema';
 
@@ -41,7 +41,7 @@ export class TodosRepository implements OnModuleInit {
     @InjectModel(Counter.name) private readonly counters: Model<Counter>,
   ) {}
 
-  /** The unique index on todoid must exist before the first insert, or concurrent creates could collide. */
+  /** The indexes must exist before the first request. */
   async onModuleInit(): Promise<void> {
     await this.todos.init();
     await this.counters.init();
@@ -94,6 +94,7 @@ export class TodosRepository implements OnModuleInit {
 
   private async insert(doc: NewTodo & { todoid: number; completedAt: Date | null }): Promise<TodoRecord> {
     const created = await this.todos.create({
+      _id: doc.todoid,
       todoid: doc.todoid,
       userid: doc.userid,
       content: doc.content,
@@ -115,7 +116,7 @@ export class TodosRepository implements OnModuleInit {
   }
 
   findByTodoid(todoid: number): Promise<TodoRecord | null> {
-    return this.todos.findOne({ todoid }).lean<TodoRecord>().exec();
+    return this.todos.findOne({ _id: todoid }).lean<TodoRecord>().exec();
   }
 
   async list(
@@ -134,7 +135,7 @@ export class TodosRepository implements OnModuleInit {
       query['downstream.status'] = String(filter.downstreamStatus);
     }
     const [items, total] = await Promise.all([
-      this.todos.find(query).sort({ todoid: 1 }).skip(offset).limit(limit).lean<TodoRecord[]>().exec(),
+      this.todos.find(query).sort({ _id: 1 }).skip(offset).limit(limit).lean<TodoRecord[]>().exec(),
       this.todos.countDocuments(query).exec(),
     ]);
     return { items, total };
@@ -147,11 +148,11 @@ export class TodosRepository implements OnModuleInit {
         set[key] = changes[key];
       }
     }
-    return this.todos.findOneAndUpdate({ todoid }, { $set: set }, { new: true }).lean<TodoRecord>().exec();
+    return this.todos.findOneAndUpdate({ _id: todoid }, { $set: set }, { new: true }).lean<TodoRecord>().exec();
   }
 
   async delete(todoid: number): Promise<boolean> {
-    const result = await this.todos.deleteOne({ todoid }).exec();
+    const result = await this.todos.deleteOne({ _id: todoid }).exec();
     return result.deletedCount === 1;
   }
 
@@ -161,7 +162,7 @@ export class TodosRepository implements OnModuleInit {
    * `firstRetryAt` if that request never finished (its process died).
    */
   async startCompletion(
-    id: Types.ObjectId,
+    id: number,
     eventId: string,
     now: Date,
     firstRetryAt: Date,
@@ -191,13 +192,13 @@ export class TodosRepository implements OnModuleInit {
   }
 
   /** A todo reopened with PUT after its completion is completed again (with its one event). */
-  async recomplete(id: Types.ObjectId, now: Date): Promise<void> {
+  async recomplete(id: number, now: Date): Promise<void> {
     await this.todos
       .updateOne({ _id: id, completed: false }, { $set: { completed: true, completedAt: now } })
       .exec();
   }
 
-  findById(id: Types.ObjectId): Promise<TodoRecord | null> {
+  findById(id: number): Promise<TodoRecord | null> {
     return this.todos.findOne({ _id: id }).lean<TodoRecord>().exec();
   }
 }
