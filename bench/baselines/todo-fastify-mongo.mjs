@@ -1,5 +1,5 @@
 // Baseline: plain Fastify + the native mongodb driver doing the todo-service's reads and writes
-// on the same server and collection, with the same document model (`_id` is the todoid):
+// on the same server and collection, with the same document model (`_id` is the todoid in decimal):
 // GET /todos/:id (findOne by _id), POST /todos (todoid from a
 // counter, insert, retry on duplicate key), and POST /todos/:id/complete/downstream (mark completed,
 // then POST the event to EVENT_API_URL). No validation beyond types, no logging: the floor.
@@ -33,7 +33,7 @@ app.get('/todos/:id', async (request, reply) => {
   if (!Number.isSafeInteger(todoid) || todoid < 1) {
     return reply.code(400).send({ title: 'bad todoid' });
   }
-  const doc = await todos.findOne({ _id: todoid }, { projection: { _id: 0 } });
+  const doc = await todos.findOne({ _id: String(todoid) }, { projection: { _id: 0 } });
   if (!doc) {
     return reply.code(404).send({ title: 'not found' });
   }
@@ -53,7 +53,7 @@ app.post('/todos', async (request, reply) => {
       throw error;
     }
     const now = new Date();
-    const doc = { _id: counter.seq, todoid: counter.seq, userid: body.userid, content: body.content ?? {}, completed: false, completedAt: null, createdAt: now, updatedAt: now };
+    const doc = { _id: String(counter.seq), todoid: counter.seq, userid: body.userid, content: body.content ?? {}, completed: false, completedAt: null, createdAt: now, updatedAt: now };
     try {
       await todos.insertOne(doc);
       return reply.code(201).header('location', `/todos/${doc.todoid}`).send(toJson(doc));
@@ -69,8 +69,8 @@ app.post('/todos', async (request, reply) => {
 app.post('/todos/:id/complete/downstream', async (request, reply) => {
   const todoid = Number(request.params.id);
   const now = new Date();
-  await todos.updateOne({ _id: todoid, completed: false }, { $set: { completed: true, completedAt: now, updatedAt: now } });
-  const doc = await todos.findOne({ _id: todoid }, { projection: { _id: 0 } });
+  await todos.updateOne({ _id: String(todoid), completed: false }, { $set: { completed: true, completedAt: now, updatedAt: now } });
+  const doc = await todos.findOne({ _id: String(todoid) }, { projection: { _id: 0 } });
   if (!doc) {
     return reply.code(404).send({ title: 'not found' });
   }

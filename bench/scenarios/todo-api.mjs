@@ -16,7 +16,8 @@ async function seed(mongoUrl, count, progress) {
   const t0 = Date.now();
   for (const collection of ['todos', 'baseline_todos']) {
     const todos = db.collection(collection);
-    // The todo-service's indexes: `_id` is the todoid.
+    // The todo-service's document model and indexes: `_id` is the todoid in decimal.
+    await todos.createIndex({ todoid: 1 }, { unique: true });
     await todos.createIndex({ userid: 1, todoid: 1 });
     const existing = await todos.estimatedDocumentCount();
     const batch = 1_000;
@@ -24,7 +25,7 @@ async function seed(mongoUrl, count, progress) {
       const now = new Date();
       const docs = [];
       for (let todoid = start; todoid < Math.min(count + 1, start + batch); todoid += 1) {
-        docs.push({ _id: todoid, todoid, userid: `bench-user-${todoid % 1000}`, content: { title: `todo ${todoid}`, fields: { qty: todoid % 100 } }, completed: false, completedAt: null, createdAt: now, updatedAt: now });
+        docs.push({ _id: String(todoid), todoid, userid: `bench-user-${todoid % 1000}`, content: { title: `todo ${todoid}`, fields: { qty: todoid % 100 } }, completed: false, completedAt: null, createdAt: now, updatedAt: now });
       }
       await todos.insertMany(docs, { ordered: false });
       if ((start - 1) % 20_000 === 0) {
@@ -85,7 +86,7 @@ export async function run(ctx) {
     chart: { title: 'Todo API: latency against load (solid GET, dashed POST)', xLabel: 'offered load (req/s; last point: closed-loop maximum)', yLabel: 'latency (ms)', series: charts.filter((s) => s.name.includes('p99')) },
     data,
     conditions: [
-      `${ctx.seedTodos} todos seeded in each collection (the candidate's \`todos\`, the baseline's \`baseline_todos\`, same indexes) in one FerretDB 1.24 (SQLite backend) process${ctx.seedTodos < 100_000 ? ` — fewer than the issue's 100k (${ctx.smoke ? '--smoke' : ctx.quick ? '--quick' : '--todos'})` : ''}; \`_id\` is the todoid, so both look todos up by primary key (FerretDB uses an index for \`{ _id }\` filters only)`,
+      `${ctx.seedTodos} todos seeded in each collection (the candidate's \`todos\`, the baseline's \`baseline_todos\`, same indexes) in one FerretDB 1.24 (SQLite backend) process${ctx.seedTodos < 100_000 ? ` — fewer than the issue's 100k (${ctx.smoke ? '--smoke' : ctx.quick ? '--quick' : '--todos'})` : ''}; \`_id\` is the todoid in decimal, so both look todos up by primary key (FerretDB uses an index for string and ObjectId \`{ _id }\` filters only)`,
       `autocannon in its own process, 16 connections, ${ctx.durations.http} s per run, ${ctx.rounds} rounds; GET picks a random todoid per request; POST creates a todo per request (the collection grows during the run)`,
       'FerretDB translates every query to SQLite and is itself CPU-bound on these 2 cores: both servers usually wait on it, which compresses the ratio towards 1',
       ...notes,

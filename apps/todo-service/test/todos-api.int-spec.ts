@@ -33,7 +33,7 @@ describe('todo-service Todo API (SPEC section 3)', () => {
     const created = await call(service.url, 'POST', '/todos', { userid: 'pk-user', content: {} });
     const connection = service.app.get<Connection>(getConnectionToken());
     const stored = await connection.collection('todos').findOne({ userid: 'pk-user' });
-    expect(stored?._id).toBe(created.body.todoid);
+    expect(stored?._id).toBe(String(created.body.todoid));
     expect(stored?.todoid).toBe(created.body.todoid);
   });
 

@@ -126,7 +126,7 @@ export class OutboxRepository {
   }
 
   /** The user acknowledged the event: `acked`, once. */
-  async markAcked(id: number, eventId: string, acknowledgedAt: Date): Promise<boolean> {
+  async markAcked(id: string, eventId: string, acknowledgedAt: Date): Promise<boolean> {
     const result = await this.todos
       .updateOne(
         { _id: id, 'downstream.eventId': eventId, 'downstream.status': { $in: ranksBelow('acked') } },

@@ -16,10 +16,10 @@ describe('completionEventId', () => {
 
 describe('documentKey', () => {
   it('tells a todoid deleted and created again from the first document of that todoid', () => {
-    const first = documentKey({ _id: 7, createdAt: new Date('2026-11-26T10:00:00.000Z') });
-    const again = documentKey({ _id: 7, createdAt: new Date('2026-11-26T10:00:05.123Z') });
+    const first = documentKey({ _id: '7', createdAt: new Date('2026-11-26T10:00:00.000Z') });
+    const again = documentKey({ _id: '7', createdAt: new Date('2026-11-26T10:00:05.123Z') });
     expect(first).not.toBe(again);
     expect(completionEventId(first)).not.toBe(completionEventId(again));
-    expect(documentKey({ _id: 7, createdAt: new Date('2026-11-26T10:00:00.000Z') })).toBe(first);
+    expect(documentKey({ _id: '7', createdAt: new Date('2026-11-26T10:00:00.000Z') })).toBe(first);
   });
 });

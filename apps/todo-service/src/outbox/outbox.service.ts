@@ -26,7 +26,7 @@ export interface Lease {
  * another document, whose completion is another event (the gateway would drop a reused event id as
  * a duplicate).
  */
-export function documentKey(doc: { _id: number; createdAt: Date }): string {
+export function documentKey(doc: { _id: string; createdAt: Date }): string {
   return `${doc._id}@${doc.createdAt.toISOString()}`;
 }
 

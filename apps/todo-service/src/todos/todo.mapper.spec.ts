@@ -2,7 +2,7 @@ import { toTodoResponse } from './todo.mapper';
 import type { TodoRecord } from './todo.schema';
 
 const base: TodoRecord = {
-  _id: 87,
+  _id: '87',
   todoid: 87,
   userid: 'test001',
   content: { title: 't', fields: { qty: 0 } },

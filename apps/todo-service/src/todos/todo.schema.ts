@@ -41,14 +41,15 @@ export const DownstreamSchema = SchemaFactory.createForClass(Downstream);
 @Schema({ collection: 'todos', timestamps: true, versionKey: false, minimize: false, strict: true })
 export class Todo {
   /**
-   * The todoid is the document's primary key: a lookup by todoid is a primary-key lookup, and the
-   * `_id` index makes todoids unique without an index of their own (MongoDB, and FerretDB, which
-   * uses an index for `{ _id }` filters only).
+   * The todoid, in decimal, is the document's primary key (`todoKey`): a lookup by todoid is a
+   * primary-key lookup. A string rather than the number because FerretDB, the MongoDB-protocol
+   * server of the tests and the local stack, uses its primary key only for string and ObjectId
+   * `_id` filters; on MongoDB either is a primary-key lookup.
    */
-  @Prop({ type: Number, required: true })
-  _id!: number;
+  @Prop({ type: String, required: true })
+  _id!: string;
 
-  /** The same number as `_id`, under its contract name (sorts and the user index use it). */
+  /** The number itself, under its contract name: sorts and indexes use it. */
   @Prop({ type: Number, required: true })
   todoid!: number;
 
@@ -70,14 +71,20 @@ export class Todo {
 }
 
 export const TodoSchema = SchemaFactory.createForClass(Todo);
+TodoSchema.index({ todoid: 1 }, { unique: true });
 TodoSchema.index({ userid: 1, todoid: 1 });
 TodoSchema.index({ 'downstream.eventId': 1 });
 TodoSchema.index({ 'downstream.status': 1, 'downstream.nextAttemptAt': 1 });
 
+/** The `_id` of the todo `todoid`. */
+export function todoKey(todoid: number): string {
+  return String(todoid);
+}
+
 /** A todo as `.lean()` reads it. */
 export interface TodoRecord {
-  /** Equal to todoid. */
-  _id: number;
+  /** `todoKey(todoid)`. */
+  _id: string;
   todoid: number;
   userid: string;
   content: Record<string, unknown>;

@@ -3,7 +3,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model } from 'mongoose';
 import { ConflictError, DependencyUnavailableError } from '@app/errors';
-import { Counter, Todo, type TodoRecord } from './todo.schema';
+import { Counter, Todo, todoKey, type TodoRecord } from './todo.schema';
 
 const DUPLICATE_KEY = 11000;
 /** Enough for 100+ concurrent creates on a server whose findAndModify is not atomic. */
@@ -94,7 +94,7 @@ export class TodosRepository implements OnModuleInit {
 
   private async insert(doc: NewTodo & { todoid: number; completedAt: Date | null }): Promise<TodoRecord> {
     const created = await this.todos.create({
-      _id: doc.todoid,
+      _id: todoKey(doc.todoid),
       todoid: doc.todoid,
       userid: doc.userid,
       content: doc.content,
@@ -116,7 +116,7 @@ export class TodosRepository implements OnModuleInit {
   }
 
   findByTodoid(todoid: number): Promise<TodoRecord | null> {
-    return this.todos.findOne({ _id: todoid }).lean<TodoRecord>().exec();
+    return this.todos.findOne({ _id: todoKey(todoid) }).lean<TodoRecord>().exec();
   }
 
   async list(
@@ -135,7 +135,7 @@ export class TodosRepository implements OnModuleInit {
       query['downstream.status'] = String(filter.downstreamStatus);
     }
     const [items, total] = await Promise.all([
-      this.todos.find(query).sort({ _id: 1 }).skip(offset).limit(limit).lean<TodoRecord[]>().exec(),
+      this.todos.find(query).sort({ todoid: 1 }).skip(offset).limit(limit).lean<TodoRecord[]>().exec(),
       this.todos.countDocuments(query).exec(),
     ]);
     return { items, total };
@@ -148,11 +148,11 @@ export class TodosRepository implements OnModuleInit {
         set[key] = changes[key];
       }
     }
-    return this.todos.findOneAndUpdate({ _id: todoid }, { $set: set }, { new: true }).lean<TodoRecord>().exec();
+    return this.todos.findOneAndUpdate({ _id: todoKey(todoid) }, { $set: set }, { new: true }).lean<TodoRecord>().exec();
   }
 
   async delete(todoid: number): Promise<boolean> {
-    const result = await this.todos.deleteOne({ _id: todoid }).exec();
+    const result = await this.todos.deleteOne({ _id: todoKey(todoid) }).exec();
     return result.deletedCount === 1;
   }
 
@@ -162,7 +162,7 @@ export class TodosRepository implements OnModuleInit {
    * `firstRetryAt` if that request never finished (its process died).
    */
   async startCompletion(
-    id: number,
+    id: string,
     eventId: string,
     now: Date,
     firstRetryAt: Date,
@@ -192,13 +192,13 @@ export class TodosRepository implements OnModuleInit {
   }
 
   /** A todo reopened with PUT after its completion is completed again (with its one event). */
-  async recomplete(id: number, now: Date): Promise<void> {
+  async recomplete(id: string, now: Date): Promise<void> {
     await this.todos
       .updateOne({ _id: id, completed: false }, { $set: { completed: true, completedAt: now } })
       .exec();
   }
 
-  findById(id: number): Promise<TodoRecord | null> {
+  findById(id: string): Promise<TodoRecord | null> {
     return this.todos.findOne({ _id: id }).lean<TodoRecord>().exec();
   }
 }
