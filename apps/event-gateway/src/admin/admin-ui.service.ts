@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { instrument } from '@socket.io/admin-ui';
 import type { Server } from 'socket.io';
+import { parseBasicAuth, sameSecret, secretDigest } from '@app/http';
 import type { AdminUiSettings, GatewayConfig } from '../config/gateway.config';
 
 /** The Socket.IO namespace the Admin UI connects to. */
@@ -13,10 +13,6 @@ export const ADMIN_NAMESPACE = '/admin';
 const bcrypt = createRequire(require.resolve('@socket.io/admin-ui'))('bcryptjs') as {
   hashSync(password: string, rounds: number): string;
 };
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
 
 /**
  * The Socket.IO Admin UI: instruments the server (namespace `/admin`, basic auth with a bcrypt hash
@@ -56,17 +52,13 @@ export class AdminUiService {
 
   /** True when an `Authorization: Basic …` header carries the configured credentials (constant time). */
   checkBasicAuth(header: string | undefined): boolean {
-    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-    if (!match) {
+    const credentials = parseBasicAuth(header);
+    if (!credentials) {
       return false;
     }
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) {
-      return false;
-    }
-    const userOk = timingSafeEqual(digest(decoded.slice(0, colon)), digest(this.settings.username));
-    const passwordOk = timingSafeEqual(digest(decoded.slice(colon + 1)), digest(this.settings.password));
+    // Both compared, always: the time does not tell which one was wrong.
+    const userOk = sameSecret(credentials.id, secretDigest(this.settings.username));
+    const passwordOk = sameSecret(credentials.secret, secretDigest(this.settings.password));
     return userOk && passwordOk;
   }
 }
