@@ -157,6 +157,23 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       expect(stays.socket.connected).toBe(true);
     });
 
+    it('answers a malformed reauthenticate as unauthorized, and survives one sent without an ack', async () => {
+      const { token } = await tokenFor(gateway, 'malformed-reauth');
+      const client = await connectClient(gateway.url, token);
+      client.socket.emit('reauthenticate', { token });
+      await expect(
+        client.socket.timeout(2_000).emitWithAck('reauthenticate', 'not-an-object'),
+      ).resolves.toEqual({
+        ok: false,
+        error: 'unauthorized',
+      });
+      await expect(client.socket.timeout(2_000).emitWithAck('reauthenticate', { token })).resolves.toEqual({
+        ok: true,
+        exp: expect.any(Number),
+      });
+      expect(client.socket.connected).toBe(true);
+    });
+
     it('refuses a browser origin that is neither the gateway itself nor in CORS_ORIGINS', async () => {
       const { token } = await tokenFor(gateway, 'cors1');
       await expect(
@@ -234,6 +251,22 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
     await waitFor(() => client.events.length === 6, { description: 'the sixth event' });
     expect(client.events[5].id).toBe('offline-6');
     await waitFor(async () => (await inboxSize('offline1')) === 0, {
+      description: 'the inbox to empty after the acks',
+    });
+  });
+
+  it('delivers a backlog larger than the delivery window in order, refilling the window as acks arrive', async () => {
+    const count = 150;
+    for (let i = 1; i <= count; i += 1) {
+      await postEvent(gateway.url, 'backlog1', { data: { n: i }, id: `backlog-${i}` });
+    }
+    const { token } = await tokenFor(gateway, 'backlog1');
+    const client = await connectClient(gateway.url, token);
+    await waitFor(() => client.events.length === count, { description: `${count} replayed events` });
+    expect(client.events.map((event) => event.id)).toEqual(
+      Array.from({ length: count }, (_, i) => `backlog-${i + 1}`),
+    );
+    await waitFor(async () => (await inboxSize('backlog1')) === 0, {
       description: 'the inbox to empty after the acks',
     });
   });

@@ -1,4 +1,5 @@
 import type { ClientEntry } from '@app/contracts';
+import { RedisService } from '@app/redis';
 import { serviceEnv, spawnService, testNamespace, type TestApp, waitFor } from '@app/testing';
 import {
   broadcast,
@@ -93,6 +94,32 @@ describe('event-gateway: several replicas sharing one Redis', () => {
     await postEvent(a.url, 'bc-late', { data: 'own', id: 'bc-late-own' });
     await waitFor(() => late.events.length === 1, { description: 'the late user event' });
     expect(late.events[0].id).toBe('bc-late-own');
+  });
+
+  it('emits a broadcast with an ack callback whose call leaves the pending events of the user alone', async () => {
+    const { token } = await tokenFor(a, 'bc-ack');
+    const client = await connectClient(b.url, token, { autoAck: false });
+    const inboxSize = (): Promise<number> => b.app.get(RedisService).client.zcard('inbox:bc-ack');
+    await postEvent(a.url, 'bc-ack', { data: 'own', id: 'bc-ack-own' });
+    await waitFor(() => client.pendingAcks.has('bc-ack-own'), { description: 'the targeted event' });
+    await broadcast(a.url, { data: 'all', id: 'bc-ack-broadcast' });
+    await waitFor(() => client.pendingAcks.has('bc-ack-broadcast'), { description: 'the broadcast' });
+    // SPEC section 5: every `downstream` comes with a callback; a client calls it for broadcasts too.
+    const broadcastAck = client.pendingAcks.get('bc-ack-broadcast');
+    expect(typeof broadcastAck).toBe('function');
+    broadcastAck!();
+    // Packets of one socket are handled in order: once this answer is back, the broadcast's ack was
+    // handled too (the fresh token's check is a Redis read issued after it).
+    const fresh = await tokenFor(a, 'bc-ack');
+    await expect(
+      client.socket.timeout(2_000).emitWithAck('reauthenticate', { token: fresh.token }),
+    ).resolves.toEqual({
+      ok: true,
+      exp: expect.any(Number),
+    });
+    expect(await inboxSize()).toBe(1);
+    client.pendingAcks.get('bc-ack-own')!();
+    await waitFor(async () => (await inboxSize()) === 0, { description: 'the targeted event acknowledged' });
   });
 
   it('reflects connects and disconnects on every replica in client-list', async () => {

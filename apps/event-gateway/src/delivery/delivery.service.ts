@@ -21,10 +21,22 @@ import type { SocketUser } from './socket-auth.service';
 
 /** Pub/sub channel (before the key prefix) announcing "user X has new events in the inbox". */
 export const INBOX_CHANNEL = 'gateway:inbox';
+/** Pub/sub channel (before the key prefix) carrying broadcasts to every replica. */
+export const BROADCAST_CHANNEL = 'gateway:broadcast';
 /** Events emitted to one socket and not yet acknowledged (or timed out), at most. */
 export const DELIVERY_WINDOW = 100;
 /** Announced events buffered per socket at most; beyond, the socket reads them from the inbox. */
 const MAX_ANNOUNCED = 1_000;
+/**
+ * Users whose last sequence number one MGET of the safety-net poll reads. The poll covers every local
+ * user each heartbeat, but in slices: one MGET of 10,000 keys kept the event loop busy for ~160 ms
+ * (building, writing and parsing it), which was the p99 of every emit that arrived meanwhile.
+ */
+const POLL_SLICE = 500;
+/** How often token expiries are checked: a socket is disconnected at most this late. */
+const EXPIRY_CHECK_MS = 1_000;
+/** socket.io-parser's PacketType.EVENT (the parser is socket.io's dependency, not ours). */
+const EVENT_PACKET = 2;
 
 /** A stored event (seq + event), or a bare nudge for a user (read the inbox). */
 interface Announcement {
@@ -36,23 +48,36 @@ interface Announcement {
 /** The room every socket of a user joins. */
 export const userRoom = (userId: string): string => `user:${userId}`;
 
+/**
+ * What this replica keeps per connected socket. Kept small on purpose (a pod holds tens of
+ * thousands of mostly idle sockets): no timer and no closure per socket, and the `announced`
+ * buffer only while events are in transit.
+ */
 interface Delivery {
   socket: Socket;
-  userId: string;
-  jti: string;
+  /** The user and current token: the object of `socket.data.user` (one shared timer checks `exp`). */
+  user: SocketUser;
+  /** The next local socket of the same user (a list threaded through the records, no Set per user). */
+  nextOfUser?: Delivery;
   /** Sequence number of the last event emitted to this socket. */
   cursor: number;
   /** Events up to this sequence number were waiting when the socket connected (counted as replayed). */
   replayUntil: number;
+  /**
+   * The highest sequence number this socket has heard of (inbox reads, announcements, polls). While
+   * the cursor is there and `mustRead` is false, there is nothing to read: an ack then costs no read.
+   */
+  knownLast: number;
+  /** Read the inbox on the next run whatever knownLast says (connect, resubscription). */
+  mustRead: boolean;
   inFlight: number;
   /** Incremented each time the cursor moves back after a timeout (see emit). */
   epoch: number;
-  /** Events announced by a POST, by sequence number, not yet emitted to this socket. */
-  announced: Map<number, DownstreamEvent>;
+  /** Events announced by a POST, by sequence number, not yet emitted to this socket (created on demand). */
+  announced?: Map<number, DownstreamEvent>;
   running: boolean;
   again: boolean;
   closed: boolean;
-  expiryTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -73,13 +98,20 @@ interface Delivery {
 export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly deliveries = new Map<string, Delivery>();
-  private readonly byUser = new Map<string, Set<Delivery>>();
+  /** The first local socket of each user; the others follow through `nextOfUser`. */
+  private readonly byUser = new Map<string, Delivery>();
   private readonly ackTimeoutMs: number;
   private readonly inboxChannel: string;
+  private readonly broadcastChannel: string;
   private readonly revocationChannel: string;
   private subscriber?: Redis;
   private server?: Server;
   private closing = false;
+  private polling = false;
+  /** The one timer that disconnects sockets at their token's expiry (instead of a timer per socket). */
+  private expiryTimer?: NodeJS.Timeout;
+  /** No token of a local socket expires before this (ms since the epoch): until then a check is a comparison. */
+  private nextExpiryMs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly redis: RedisService,
@@ -94,6 +126,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
   ) {
     this.ackTimeoutMs = config.getOrThrow('gateway.ackTimeoutMs', { infer: true });
     this.inboxChannel = redis.prefixed(INBOX_CHANNEL);
+    this.broadcastChannel = redis.prefixed(BROADCAST_CHANNEL);
     this.revocationChannel = redis.prefixed(REVOCATION_CHANNEL);
   }
 
@@ -103,16 +136,20 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.inboxChannel) {
         this.onAnnouncement(message);
+      } else if (channel === this.broadcastChannel) {
+        this.onBroadcast(message);
       } else if (channel === this.revocationChannel) {
         this.disconnectToken(message);
       }
     });
     // After a reconnect ioredis resubscribes; events announced meanwhile are found by the polling.
     subscriber.on('ready', () => this.wakeAll());
-    await subscriber.subscribe(this.inboxChannel, this.revocationChannel);
+    await subscriber.subscribe(this.inboxChannel, this.broadcastChannel, this.revocationChannel);
     this.registry.onHeartbeat = () => {
       this.pollAll().catch((error: unknown) => this.warn('inbox poll failed', error));
     };
+    this.expiryTimer = setInterval(() => this.disconnectExpired(), EXPIRY_CHECK_MS);
+    this.expiryTimer.unref();
   }
 
   /** The Socket.IO server of the default namespace (set by the gateway once it exists). */
@@ -120,13 +157,9 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     this.server = server;
   }
 
-  /**
-   * Announces a stored event to every replica. The announcement carries the event, so every socket
-   * of the user connected now gets it even if another of its sockets acknowledges it first.
-   */
-  async announce(seq: number, event: DownstreamEvent & { userid: string }): Promise<void> {
-    const announcement: Announcement = { seq, event };
-    await this.redis.client.publish(this.inboxChannel, JSON.stringify(announcement));
+  /** The channel (prefixed) on which stored events are announced; InboxService publishes there when it stores. */
+  get announcementChannel(): string {
+    return this.inboxChannel;
   }
 
   /** Wakes the delivery loops of `userId` on every replica, which then read the inbox. */
@@ -146,14 +179,18 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     if (typeof userId !== 'string') {
       return;
     }
-    for (const delivery of this.byUser.get(userId) ?? []) {
-      if (
-        announcement.event &&
-        typeof announcement.seq === 'number' &&
-        announcement.seq > delivery.cursor &&
-        delivery.announced.size < MAX_ANNOUNCED
-      ) {
-        delivery.announced.set(announcement.seq, announcement.event);
+    const seq = announcement.seq;
+    for (const delivery of this.ofUser(userId)) {
+      if (typeof seq === 'number') {
+        delivery.knownLast = Math.max(delivery.knownLast, seq);
+        if (announcement.event && seq > delivery.cursor) {
+          delivery.announced ??= new Map();
+          if (delivery.announced.size < MAX_ANNOUNCED) {
+            delivery.announced.set(seq, announcement.event);
+          }
+        }
+      } else {
+        delivery.mustRead = true;
       }
       this.wake(delivery);
     }
@@ -168,26 +205,22 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     }
     const delivery: Delivery = {
       socket,
-      userId: user.userId,
-      jti: user.jti,
+      user,
+      nextOfUser: this.byUser.get(user.userId),
       cursor: 0,
       replayUntil: 0,
+      knownLast: 0,
+      mustRead: true,
       inFlight: 0,
       epoch: 0,
-      announced: new Map(),
       running: false,
       again: false,
       closed: false,
     };
     this.deliveries.set(socket.id, delivery);
-    let users = this.byUser.get(user.userId);
-    if (!users) {
-      users = new Set();
-      this.byUser.set(user.userId, users);
-    }
-    users.add(delivery);
+    this.byUser.set(user.userId, delivery);
     this.connectedGauge.set(this.deliveries.size);
-    this.scheduleExpiry(delivery, user.exp);
+    this.watchExpiry(user.exp);
     await socket.join(userRoom(user.userId));
     try {
       delivery.replayUntil = await this.inbox.lastSeq(user.userId);
@@ -209,19 +242,15 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       return;
     }
     delivery.closed = true;
-    clearTimeout(delivery.expiryTimer);
+    delivery.announced = undefined;
     this.deliveries.delete(socket.id);
-    const users = this.byUser.get(delivery.userId);
-    users?.delete(delivery);
-    if (users && users.size === 0) {
-      this.byUser.delete(delivery.userId);
-    }
+    this.unlinkFromUser(delivery);
     this.connectedGauge.set(this.deliveries.size);
     if (!this.closing) {
       try {
         await this.registry.remove(socket.id);
       } catch (error) {
-        this.warn(`could not unregister socket of ${delivery.userId}`, error);
+        this.warn(`could not unregister socket of ${delivery.user.userId}`, error);
       }
     }
   }
@@ -232,46 +261,109 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
    */
   renew(socket: Socket, user: SocketUser): boolean {
     const delivery = this.deliveries.get(socket.id);
-    if (!delivery || delivery.userId !== user.userId) {
+    if (!delivery || delivery.user.userId !== user.userId) {
       return false;
     }
-    delivery.jti = user.jti;
+    delivery.user = user;
     (socket.data as { user?: SocketUser }).user = user;
-    this.scheduleExpiry(delivery, user.exp);
+    this.watchExpiry(user.exp);
     return true;
   }
 
-  /** Broadcasts to every connected client on every replica (through the adapter); not stored. */
-  broadcast(event: DownstreamEvent, recipients: number): void {
-    if (!this.server) {
-      throw new Error('the Socket.IO server is not ready');
-    }
-    // Acknowledgements of broadcasts are accepted and ignored: nothing is stored to remove.
-    this.server.timeout(this.ackTimeoutMs).emit(DOWNSTREAM_EVENT, event, () => undefined);
-    this.emittedCounter.inc({ kind: 'broadcast' }, recipients);
+  /**
+   * Broadcasts to every connected client on every replica; not stored. Every replica (this one
+   * included) emits to its own sockets when the broadcast arrives on BROADCAST_CHANNEL, so two
+   * broadcasts reach every socket in the order Redis received them, whichever replicas they were
+   * posted to.
+   */
+  async broadcast(event: DownstreamEvent): Promise<void> {
+    await this.redis.client.publish(this.broadcastChannel, JSON.stringify(event));
   }
 
-  private scheduleExpiry(delivery: Delivery, exp: number): void {
-    clearTimeout(delivery.expiryTimer);
-    const remainingMs = exp * 1000 - Date.now();
-    // setTimeout holds at most ~24.8 days; longer tokens are re-checked when the timer fires.
-    delivery.expiryTimer = setTimeout(
-      () => {
-        if (exp * 1000 <= Date.now()) {
-          delivery.socket.emit('token_expired');
-          delivery.socket.disconnect(true);
-        } else {
-          this.scheduleExpiry(delivery, exp);
-        }
-      },
-      Math.min(Math.max(remainingMs, 0), 2 ** 31 - 1),
-    );
-    delivery.expiryTimer.unref();
+  /**
+   * Emits a broadcast to this replica's sockets of the default namespace. SPEC section 5: every
+   * `downstream` is emitted with an acknowledgement callback, so the packet carries an ack id and a
+   * client calls its callback as for any event. But nothing is stored for a broadcast, so there is
+   * nothing to do with the acks: unlike `server.timeout().emit(…, cb)`, no ack is registered per
+   * socket (no per-socket bookkeeping, no collection of every replica's acks over Redis, no timer);
+   * socket.io drops an ack whose id it does not know. The id comes from the namespace's own counter,
+   * as socket.io's broadcastWithAck takes it, so it never equals the id of a pending targeted emit.
+   */
+  private onBroadcast(message: string): void {
+    const namespace = this.server?.sockets;
+    if (!namespace || this.closing) {
+      return;
+    }
+    let event: DownstreamEvent;
+    try {
+      event = JSON.parse(message) as DownstreamEvent;
+    } catch {
+      return;
+    }
+    const packet = { type: EVENT_PACKET, data: [DOWNSTREAM_EVENT, event], id: namespace._ids++ };
+    // `local`: the other replicas emit it themselves (they got the same message).
+    namespace.adapter.broadcast(packet, { rooms: new Set(), except: new Set(), flags: { local: true } });
+    this.emittedCounter.inc({ kind: 'broadcast' }, namespace.sockets.size);
+  }
+
+  /** The local sockets of `userId`, collected first (a visit may disconnect one and unlink it). */
+  private ofUser(userId: string): Delivery[] {
+    const all: Delivery[] = [];
+    for (let delivery = this.byUser.get(userId); delivery; delivery = delivery.nextOfUser) {
+      all.push(delivery);
+    }
+    return all;
+  }
+
+  private unlinkFromUser(delivery: Delivery): void {
+    const userId = delivery.user.userId;
+    const first = this.byUser.get(userId);
+    if (first === delivery) {
+      if (delivery.nextOfUser) {
+        this.byUser.set(userId, delivery.nextOfUser);
+      } else {
+        this.byUser.delete(userId);
+      }
+    } else {
+      let previous = first;
+      while (previous && previous.nextOfUser !== delivery) {
+        previous = previous.nextOfUser;
+      }
+      if (previous) {
+        previous.nextOfUser = delivery.nextOfUser;
+      }
+    }
+    delivery.nextOfUser = undefined;
+  }
+
+  /** Notes a token expiry to watch; the shared timer scans the sockets only once one is due. */
+  private watchExpiry(exp: number): void {
+    this.nextExpiryMs = Math.min(this.nextExpiryMs, exp * 1000);
+  }
+
+  /** Disconnects (after `token_expired`) every socket whose token has expired. */
+  private disconnectExpired(): void {
+    const now = Date.now();
+    if (now < this.nextExpiryMs) {
+      return;
+    }
+    let next = Number.POSITIVE_INFINITY;
+    // Disconnecting removes the entry from the map: deleting during iteration is safe for a Map.
+    for (const delivery of this.deliveries.values()) {
+      const expMs = delivery.user.exp * 1000;
+      if (expMs <= now) {
+        delivery.socket.emit('token_expired');
+        delivery.socket.disconnect(true);
+      } else if (expMs < next) {
+        next = expMs;
+      }
+    }
+    this.nextExpiryMs = next;
   }
 
   private disconnectToken(jti: string): void {
     for (const delivery of this.deliveries.values()) {
-      if (delivery.jti === jti) {
+      if (delivery.user.jti === jti) {
         delivery.socket.emit('token_revoked');
         delivery.socket.disconnect(true);
       }
@@ -279,22 +371,36 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   /**
-   * The safety net for a lost announcement: one MGET for every local user, then only the sockets
-   * whose cursor is behind their user's last sequence number read the inbox.
+   * The safety net for a lost announcement: MGETs of every local user's last sequence number (in
+   * slices of POLL_SLICE), then only the sockets whose cursor is behind it read the inbox.
    */
   private async pollAll(): Promise<void> {
-    const lasts = await this.inbox.lastSeqs([...this.byUser.keys()]);
-    for (const [userId, last] of lasts) {
-      for (const delivery of this.byUser.get(userId) ?? []) {
-        if (last > delivery.cursor) {
-          this.wake(delivery);
+    if (this.polling) {
+      return; // the previous heartbeat's poll is still running
+    }
+    this.polling = true;
+    try {
+      const userIds = [...this.byUser.keys()];
+      for (let start = 0; start < userIds.length && !this.closing; start += POLL_SLICE) {
+        const lasts = await this.inbox.lastSeqs(userIds.slice(start, start + POLL_SLICE));
+        for (const [userId, last] of lasts) {
+          for (const delivery of this.ofUser(userId)) {
+            if (last > delivery.cursor) {
+              delivery.knownLast = Math.max(delivery.knownLast, last);
+              this.wake(delivery);
+            }
+          }
         }
       }
+    } finally {
+      this.polling = false;
     }
   }
 
+  /** After a resubscription: announcements may have been missed, so every loop reads its inbox. */
   private wakeAll(): void {
     for (const delivery of this.deliveries.values()) {
+      delivery.mustRead = true;
       this.wake(delivery);
     }
   }
@@ -309,7 +415,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     }
     delivery.running = true;
     this.run(delivery)
-      .catch((error: unknown) => this.warn(`delivery to ${delivery.userId} paused`, error))
+      .catch((error: unknown) => this.warn(`delivery to ${delivery.user.userId} paused`, error))
       .finally(() => {
         delivery.running = false;
       });
@@ -322,12 +428,18 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       while (!delivery.closed && delivery.inFlight < DELIVERY_WINDOW) {
         let batch = this.takeAnnounced(delivery);
         if (!batch) {
+          if (!delivery.mustRead && delivery.cursor >= delivery.knownLast) {
+            // Everything this socket has heard of was emitted (the usual wake-up after an ack).
+            break;
+          }
+          delivery.mustRead = false;
           const read = await this.inbox.pending(
-            delivery.userId,
+            delivery.user.userId,
             delivery.cursor,
             DELIVERY_WINDOW - delivery.inFlight,
           );
           batch = read.events;
+          delivery.knownLast = Math.max(delivery.knownLast, read.last);
           if (batch.length === 0 && read.last > delivery.cursor && !delivery.closed) {
             // Everything up to `last` was acknowledged elsewhere or expired: skip the gap for good.
             delivery.cursor = read.last;
@@ -339,9 +451,15 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
         for (const pending of batch) {
           this.emit(delivery, pending);
         }
-        for (const seq of delivery.announced.keys()) {
-          if (seq <= delivery.cursor) {
-            delivery.announced.delete(seq);
+        const announced = delivery.announced;
+        if (announced) {
+          for (const seq of announced.keys()) {
+            if (seq <= delivery.cursor) {
+              announced.delete(seq);
+            }
+          }
+          if (announced.size === 0) {
+            delivery.announced = undefined;
           }
         }
       }
@@ -353,14 +471,18 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
    * there is a gap: then the inbox is read, which also covers events whose announcement was missed.
    */
   private takeAnnounced(delivery: Delivery): PendingEvent[] | undefined {
+    const announced = delivery.announced;
+    if (!announced) {
+      return undefined;
+    }
     const taken: PendingEvent[] = [];
     let seq = delivery.cursor + 1;
     while (taken.length < DELIVERY_WINDOW - delivery.inFlight) {
-      const event = delivery.announced.get(seq);
+      const event = announced.get(seq);
       if (!event) {
         break;
       }
-      delivery.announced.delete(seq);
+      announced.delete(seq);
       taken.push({ seq, event });
       seq += 1;
     }
@@ -385,7 +507,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
         if (!delivery.closed && epoch === delivery.epoch && delivery.cursor >= seq) {
           delivery.epoch += 1;
           delivery.cursor = seq - 1;
-          delivery.announced.clear();
+          delivery.announced = undefined;
           this.retriedCounter.inc();
         }
         this.wake(delivery);
@@ -393,7 +515,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       }
       const ackedAt = new Date();
       this.inbox
-        .acknowledge({ ...event, userid: delivery.userId }, ackedAt)
+        .acknowledge({ ...event, userid: delivery.user.userId }, ackedAt)
         .then((removed) => {
           if (removed) {
             this.latency.observe(Math.max(0, ackedAt.getTime() - Date.parse(event.createdAt)) / 1000);
@@ -408,9 +530,9 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     this.registry.onHeartbeat = undefined;
+    clearInterval(this.expiryTimer);
     for (const delivery of [...this.deliveries.values()]) {
       delivery.closed = true;
-      clearTimeout(delivery.expiryTimer);
       delivery.socket.disconnect(true);
     }
     this.deliveries.clear();

@@ -9,7 +9,7 @@ import {
 } from '@app/contracts';
 import { DeliveryService } from '../delivery/delivery.service';
 import { InboxService } from '../inbox/inbox.service';
-import { ClientRegistryService } from '../registry/client-registry.service';
+import { ClientRegistryService, userKey } from '../registry/client-registry.service';
 
 /** The Event API (SPEC section 4): store-and-announce for one user, fire-and-forget broadcast. */
 @Injectable()
@@ -32,24 +32,20 @@ export class EventsService {
       data: body.data,
       createdAt: new Date().toISOString(),
     };
-    const result = await this.inbox.append(event);
+    // One round trip: store, announce, count the user's sockets and remember the answer (one script).
+    const result = await this.inbox.append(event, {
+      channel: this.delivery.announcementChannel,
+      socketsKey: userKey(userid),
+    });
     if (!result.stored) {
       if (result.previous) {
         return result.previous;
       }
-      // The first POST of this id failed after storing (e.g. Redis blinked): announce it again.
+      // Only a record left by an earlier version between its store and its answer: announce again.
       await this.delivery.nudge(userid);
       return { id: event.id, userid, delivered: await this.registry.countOfUser(userid), stored: true };
     }
-    await this.delivery.announce(result.seq, event);
-    const answer: UserEventAccepted = {
-      id: event.id,
-      userid,
-      delivered: await this.registry.countOfUser(userid),
-      stored: true,
-    };
-    await this.inbox.rememberAnswer(answer);
-    return answer;
+    return { id: event.id, userid, delivered: result.delivered, stored: true };
   }
 
   /** Emits to every connected client on every replica, once each; nothing is stored. */
@@ -60,8 +56,7 @@ export class EventsService {
       data: body.data,
       createdAt: new Date().toISOString(),
     };
-    const delivered = await this.registry.countAll();
-    this.delivery.broadcast(event, delivered);
+    const [delivered] = await Promise.all([this.registry.countAll(), this.delivery.broadcast(event)]);
     return { id: event.id, delivered };
   }
 }

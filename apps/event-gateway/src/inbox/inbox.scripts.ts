@@ -26,15 +26,20 @@ end
 `;
 
 /**
- * KEYS: zset, events, times, next, idempotency
- * ARGV: id, event JSON, now (ms), retention (s), max events
- * Returns {1, seq, expired} when stored, {0, idempotency record, 0} for a duplicate id.
+ * Stores an event, announces it and records the answer of its POST, in one round trip.
+ * KEYS: zset, events, times, next, idempotency, the user's socket set in the registry
+ * ARGV: id, event JSON, now (ms), retention (s), max events, announcement channel (prefixed), userid
+ * Returns {1, seq, expired, delivered} when stored, {0, idempotency record, 0, 0} for a duplicate id.
+ *
+ * The announcement `{"seq":…,"event":…}` is published from the script, so announcements of one user
+ * leave in sequence order. `delivered` is the number of the user's sockets (every replica) now. The
+ * idempotency record holds the answer itself (the answer a retry of the same id gets); a record `{}`
+ * (left by an earlier version between its store and its answer) still means "stored, not answered".
  */
 export const STORE_SCRIPT = `${TRIM_EXPIRED}
 local existing = redis.call('GET', KEYS[5])
-if existing then return {0, existing, 0} end
+if existing then return {0, existing, 0, 0} end
 local retention = tonumber(ARGV[4])
-redis.call('SET', KEYS[5], '{}', 'EX', retention)
 local seq = redis.call('INCR', KEYS[4])
 redis.call('ZADD', KEYS[1], seq, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
@@ -51,7 +56,11 @@ end
 redis.call('EXPIRE', KEYS[1], retention * 2)
 redis.call('EXPIRE', KEYS[2], retention * 2)
 redis.call('EXPIRE', KEYS[3], retention * 2)
-return {1, tostring(seq), expired}
+redis.call('PUBLISH', ARGV[6], '{"seq":' .. seq .. ',"event":' .. ARGV[2] .. '}')
+local delivered = redis.call('SCARD', KEYS[6])
+redis.call('SET', KEYS[5], '{"id":' .. cjson.encode(ARGV[1]) .. ',"userid":' .. cjson.encode(ARGV[7]) ..
+  ',"delivered":' .. delivered .. ',"stored":true}', 'EX', retention)
+return {1, tostring(seq), expired, delivered}
 `;
 
 /**

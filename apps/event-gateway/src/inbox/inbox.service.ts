@@ -17,7 +17,16 @@ export interface PendingEvent {
 }
 
 export type StoreResult =
-  { stored: true; seq: number } | { stored: false; previous: UserEventAccepted | undefined };
+  | { stored: true; seq: number; delivered: number }
+  | { stored: false; previous: UserEventAccepted | undefined };
+
+/** Where `append` announces a stored event, and whose sockets it counts for the answer. */
+export interface AppendTargets {
+  /** The pub/sub channel of announcements, with the key prefix (ioredis prefixes keys, not channels). */
+  channel: string;
+  /** The registry SET of the user's socket ids (a key: ioredis prefixes it). */
+  socketsKey: string;
+}
 
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -43,7 +52,7 @@ export class InboxService {
     const settings = config.getOrThrow('gateway', { infer: true });
     this.retentionSeconds = settings.retentionSeconds;
     this.max = settings.inboxMax;
-    this.store = this.script('gatewayInboxStore', 5, STORE_SCRIPT);
+    this.store = this.script('gatewayInboxStore2', 6, STORE_SCRIPT);
     this.read = this.script('gatewayInboxRead2', 4, READ_SCRIPT);
     this.ack = this.script('gatewayInboxAck', 4, ACK_SCRIPT);
   }
@@ -64,38 +73,35 @@ export class InboxService {
     return `event-id:${userid}:${id}`;
   }
 
-  /** Stores `event` at the end of its user's inbox, unless its id was posted for that user before. */
-  async append(event: DownstreamEvent & { userid: string }): Promise<StoreResult> {
-    const [stored, value, expired] = (await this.store(
+  /**
+   * Stores `event` at the end of its user's inbox, unless its id was posted for that user before;
+   * in the same atomic step (one round trip) announces it on `targets.channel`, counts the user's
+   * sockets and records the answer for a retry of the same id.
+   */
+  async append(event: DownstreamEvent & { userid: string }, targets: AppendTargets): Promise<StoreResult> {
+    const [stored, value, expired, delivered] = (await this.store(
       ...this.keys(event.userid),
       `inbox:${event.userid}:next`,
       this.idempotencyKey(event.userid, event.id),
+      targets.socketsKey,
       event.id,
       JSON.stringify(event),
       Date.parse(event.createdAt),
       this.retentionSeconds,
       this.max,
-    )) as [number, string, number];
+      targets.channel,
+      event.userid,
+    )) as [number, string, number, number];
     this.countExpired(expired);
     if (stored === 1) {
       this.storedCounter.inc();
-      return { stored: true, seq: Number(value) };
+      return { stored: true, seq: Number(value), delivered };
     }
     const previous = JSON.parse(value) as Partial<UserEventAccepted>;
     return {
       stored: false,
       previous: typeof previous.id === 'string' ? (previous as UserEventAccepted) : undefined,
     };
-  }
-
-  /** Remembers the answer given to the first POST of an id, so that a retry gets the same one. */
-  async rememberAnswer(answer: UserEventAccepted): Promise<void> {
-    await this.redis.client.set(
-      this.idempotencyKey(answer.userid, answer.id),
-      JSON.stringify(answer),
-      'KEEPTTL',
-      'XX',
-    );
   }
 
   /**

@@ -7,13 +7,24 @@ import type { GatewayConfig } from '../config/gateway.config';
 
 /** The seed's registry key: a HASH socketId → ClientEntry JSON. */
 export const CLIENT_LIST_KEY = 'client-list';
-const userKey = (userId: string): string => `${CLIENT_LIST_KEY}:user:${userId}`;
+/** The SET of one user's socket ids (every replica). */
+export const userKey = (userId: string): string => `${CLIENT_LIST_KEY}:user:${userId}`;
 const replicaKey = (replica: string): string => `${CLIENT_LIST_KEY}:replica:${replica}`;
 const leaseKey = (replica: string): string => `${CLIENT_LIST_KEY}:lease:${replica}`;
 const REPLICAS_KEY = `${CLIENT_LIST_KEY}:replicas`;
 
 interface StoredEntry extends ClientEntry {
   replica: string;
+}
+
+/**
+ * What this replica remembers of its own sockets (to write them again after a lapse): the least that
+ * rebuilds a StoredEntry, as the map holds one per connected socket.
+ */
+interface LocalEntry {
+  userId: string;
+  /** Milliseconds since the epoch. */
+  connectedAt: number;
 }
 
 /**
@@ -34,7 +45,8 @@ export class ClientRegistryService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ClientRegistryService.name);
   /** This replica's id: one per process start. */
   readonly replica = randomUUID();
-  private readonly local = new Map<string, StoredEntry>();
+  /** This replica's sockets: socket id → LocalEntry. */
+  private readonly local = new Map<string, LocalEntry>();
   private readonly leaseSeconds: number;
   private heartbeatTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
@@ -77,14 +89,9 @@ export class ClientRegistryService implements OnApplicationBootstrap {
 
   /** Registers a socket of this replica. */
   async add(userId: string, socketId: string, connectedAt = new Date()): Promise<void> {
-    const entry: StoredEntry = {
-      userId,
-      socketId,
-      lastConnectedTime: connectedAt.toISOString(),
-      replica: this.replica,
-    };
+    const entry: LocalEntry = { userId, connectedAt: connectedAt.getTime() };
     this.local.set(socketId, entry);
-    await this.write([entry]);
+    await this.write([[socketId, entry]]);
   }
 
   /** Removes a socket of this replica. */
@@ -131,16 +138,22 @@ export class ClientRegistryService implements OnApplicationBootstrap {
     return this.redis.client.hlen(CLIENT_LIST_KEY);
   }
 
-  private async write(entries: StoredEntry[]): Promise<void> {
+  private async write(entries: [socketId: string, entry: LocalEntry][]): Promise<void> {
     if (entries.length === 0) {
       return;
     }
     const multi = this.redis.client.multi();
-    for (const entry of entries) {
+    for (const [socketId, { userId, connectedAt }] of entries) {
+      const stored: StoredEntry = {
+        userId,
+        socketId,
+        lastConnectedTime: new Date(connectedAt).toISOString(),
+        replica: this.replica,
+      };
       multi
-        .hset(CLIENT_LIST_KEY, entry.socketId, JSON.stringify(entry))
-        .sadd(userKey(entry.userId), entry.socketId)
-        .sadd(replicaKey(this.replica), entry.socketId);
+        .hset(CLIENT_LIST_KEY, socketId, JSON.stringify(stored))
+        .sadd(userKey(userId), socketId)
+        .sadd(replicaKey(this.replica), socketId);
     }
     multi.sadd(REPLICAS_KEY, this.replica);
     await multi.exec();
@@ -165,7 +178,7 @@ export class ClientRegistryService implements OnApplicationBootstrap {
     }
     await this.redis.client.set(leaseKey(this.replica), String(Date.now()), 'EX', this.leaseSeconds);
     await this.redis.client.sadd(REPLICAS_KEY, this.replica);
-    await this.write([...this.local.values()]);
+    await this.write([...this.local.entries()]);
   }
 
   /** Removes the entries of every replica whose lease has expired. */
