@@ -42,7 +42,7 @@ describe('auth-service /auth/verify, early hook and Nest route', () => {
       results.push({
         status: response.status,
         body,
-        headers: ['x-user-id', 'x-user-roles', 'x-token-id', 'www-authenticate', 'content-type', 'cache-control', 'x-request-id', 'content-security-policy'].map((name) =>
+        headers: ['x-user-id', 'x-user-roles', 'x-token-id', 'www-authenticate', 'content-type', 'cache-control', 'x-request-id', 'x-content-type-options'].map((name) =>
           response.headers.get(name),
         ),
       });

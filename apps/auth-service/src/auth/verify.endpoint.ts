@@ -6,7 +6,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Counter } from 'prom-client';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, toProblem } from '@app/errors';
-import { SECURITY_HEADERS } from '@app/http';
 import { InvalidTokenError, type InvalidTokenReason, MAX_TOKEN_LENGTH, TokenVerifier, type VerifiedToken } from '@app/tokens';
 import { VERIFY_RESULTS_METRIC } from './auth.metrics';
 
@@ -17,6 +16,8 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const BEARER_SCHEME = /^Bearer\b/i;
 const REALM = 'realm="downstream"';
 const MISSING_CHALLENGE = `Bearer ${REALM}`;
+/** Every answer: never sniffed, never cached (a verdict is about one request). */
+const ANSWER_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' } as const;
 
 /** The token of a request: `Authorization: Bearer …` first, else the `access_token` cookie. */
 export function extractToken(authorization: string | undefined, cookieHeader: string | undefined): string | undefined {
@@ -50,7 +51,10 @@ function header(request: FastifyRequest, name: string): string | undefined {
  * the first `onRequest` hook (see `onModuleInit`), ahead of the middleware (pino-http and its
  * AsyncLocalStorage) and Nest's router (guards, interceptors, filters, RxJS), and builds its answers
  * without throwing: a cache hit — accepted or refused — involves no promise, no exception and no I/O.
- * Its responses carry the same security headers as every other.
+ * Its answers go to the ingress (nginx `auth_request`, Envoy ext-auth), which reads the status and
+ * the `X-User-*` headers and never renders them; they carry `nosniff` and `no-store` only, not the
+ * ~700 bytes of browser policies (CSP, HSTS, frame options…) every other response carries, which cut
+ * a small answer's throughput by about a third.
  *
  * It writes the same one "request completed" line per request as every other route (the request
  * id, method, path without query, status and time), with the ingress's `X-Original-URL` (path only)
@@ -110,13 +114,12 @@ export class VerifyEndpoint implements OnModuleInit {
   private accept(request: FastifyRequest, reply: FastifyReply, verified: VerifiedToken): void {
     this.results.inc({ result: 'ok' });
     void reply
-      .headers(SECURITY_HEADERS)
       .headers({
         'X-User-Id': verified.sub,
         'X-User-Roles': verified.roles.join(','),
         'X-Token-Id': verified.jti,
+        ...ANSWER_HEADERS,
         'X-Request-Id': request.id,
-        'Cache-Control': 'no-store',
         'Content-Type': 'application/json; charset=utf-8',
       })
       .send(JSON.stringify({ sub: verified.sub, roles: verified.roles, jti: verified.jti, exp: verified.exp }));
@@ -138,13 +141,12 @@ export class VerifyEndpoint implements OnModuleInit {
     };
     void reply
       .code(401)
-      .headers(SECURITY_HEADERS)
       .headers({
         'WWW-Authenticate': missing
           ? MISSING_CHALLENGE
           : `Bearer ${REALM}, error="invalid_token", error_description="${reason}"`,
+        ...ANSWER_HEADERS,
         'X-Request-Id': request.id,
-        'Cache-Control': 'no-store',
         'Content-Type': PROBLEM_CONTENT_TYPE,
       })
       .send(JSON.stringify(problem));
@@ -157,8 +159,7 @@ export class VerifyEndpoint implements OnModuleInit {
     problem.requestId = request.id;
     void reply
       .code(problem.status)
-      .headers(SECURITY_HEADERS)
-      .headers({ 'X-Request-Id': request.id, 'Cache-Control': 'no-store', 'Content-Type': PROBLEM_CONTENT_TYPE })
+      .headers({ ...ANSWER_HEADERS, 'X-Request-Id': request.id, 'Content-Type': PROBLEM_CONTENT_TYPE })
       .send(JSON.stringify(problem));
     this.log(request, reply, problem.status, { error: error instanceof Error ? error.message : String(error) });
   }

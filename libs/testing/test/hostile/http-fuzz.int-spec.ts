@@ -500,7 +500,6 @@ describe('hostile input: property-based fuzzing of every HTTP endpoint', () => {
     const probes: Record<ServiceName, Array<[string, RequestInit]>> = {
       'auth-service': [
         ['/health/live', {}],
-        ['/auth/verify', {}],
         ['/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }],
       ],
       'todo-service': [
@@ -543,6 +542,25 @@ describe('hostile input: property-based fuzzing of every HTTP endpoint', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it("keeps /auth/verify's answers, which only the ingress reads, to what they need: no sniffing, no caching", async () => {
+    const token = await issueToken('headers.check');
+    const cases: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer forged' },
+      { authorization: `Bearer ${token}` },
+    ];
+    for (const headers of cases) {
+      const response = await fetch(`${services['auth-service'].url}/auth/verify`, { headers });
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-request-id')).not.toBeNull();
+      expect(response.headers.get('content-type')).toMatch(/^application\/(problem\+)?json/);
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(typeof body).toBe('object');
+    }
   });
 
   it('writes no token, secret or password into any log line of the three processes', async () => {
