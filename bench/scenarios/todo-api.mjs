@@ -67,6 +67,9 @@ export async function run(ctx) {
     const ratio = pairedRatio(result.maxRuns, 'candidate', 'baseline');
     const half = result.fixed[0.5];
     const goal = op === 'GET' ? 0.8 : 0.6;
+    // Both servers idle while FerretDB uses a core: the ratio compares two waits on the database and
+    // says nothing about the service, so no "met" is claimed either way.
+    const dbBound = ['candidate', 'baseline'].every((key) => (result.max[key].dbCpu ?? 0) >= 0.8 && result.max[key].serverCpu < 0.3);
     rows.push({
       scenario: `Todo ${op === 'GET' ? 'GET /todos/{id}' : 'POST /todos'} (${ctx.seedTodos} seeded)`,
       baseline: `Fastify + mongodb: ${Math.round(result.max.baseline.rps)} req/s`,
@@ -74,7 +77,8 @@ export async function run(ctx) {
       ratio,
       latency: `at 50% of baseline max (${half.rate} req/s): p50 ${round(half.candidate.p50, 2)} / p99 ${round(half.candidate.p99, 2)} ms (baseline ${round(half.baseline.p50, 2)} / ${round(half.baseline.p99, 2)} ms)`,
       target: `≥ ${goal}× baseline`,
-      met: ratio.median >= goal,
+      met: dbBound ? null : ratio.median >= goal,
+      metDetail: dbBound ? 'not measurable here: FerretDB-bound on both sides, servers idle' : undefined,
     });
     notes.push(`${op}: ${loadgenNote(result, targets)}`);
     data[op] = { max: result.max, maxRuns: result.maxRuns, fixed: { 0.5: { ...half, raw: undefined } } };
