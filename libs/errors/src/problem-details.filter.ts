@@ -1,4 +1,11 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type FieldProblem } from './domain.error';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType } from './problem';
@@ -41,18 +48,48 @@ const UNAVAILABLE_ERROR_NAMES = new Set([
   'MongoNetworkTimeoutError',
   'MongoNotConnectedError',
   'MongoTopologyClosedError',
+  'MongoServerClosedError',
+  'MongoPoolClearedError',
+  'MongoPoolClosedError',
+  'MongoWaitQueueTimeoutError',
   'MongooseServerSelectionError',
   'MaxRetriesPerRequestError',
 ]);
 
+/** Labels the MongoDB driver puts on errors that a retry against a healthy server would not get. */
+const UNAVAILABLE_ERROR_LABELS = ['ResetPool', 'RetryableWriteError', 'TransientTransactionError'];
+
+/** The error's class and every class it extends (a driver subclass of MongoNetworkError counts as one). */
+function classNames(error: Error): string[] {
+  const names = [error.name];
+  for (
+    let proto: unknown = Object.getPrototypeOf(error);
+    proto && proto !== Error.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    const ctor = (proto as { constructor?: { name?: unknown } }).constructor;
+    if (typeof ctor?.name === 'string') {
+      names.push(ctor.name);
+    }
+  }
+  return names;
+}
+
 function isUnavailable(error: Error): boolean {
-  if (UNAVAILABLE_ERROR_NAMES.has(error.name)) {
+  if (classNames(error).some((name) => UNAVAILABLE_ERROR_NAMES.has(name))) {
+    return true;
+  }
+  const labelled = error as { hasErrorLabel?: (label: string) => boolean };
+  if (
+    typeof labelled.hasErrorLabel === 'function' &&
+    UNAVAILABLE_ERROR_LABELS.some((label) => labelled.hasErrorLabel?.(label))
+  ) {
     return true;
   }
   const message = error.message ?? '';
   return (
     /buffering timed out/i.test(message) ||
-    /Connection is closed|Stream isn't writeable|ECONNREFUSED|connection .* closed/i.test(message)
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|connection .* closed/i.test(message)
   );
 }
 
@@ -62,7 +99,10 @@ interface FastifyLikeError extends Error {
   validation?: unknown;
 }
 
-export function toProblem(exception: unknown, instance?: string): { problem: ProblemDetails; unexpected: boolean } {
+export function toProblem(
+  exception: unknown,
+  instance?: string,
+): { problem: ProblemDetails; unexpected: boolean } {
   if (exception instanceof DomainError) {
     return {
       unexpected: false,
@@ -169,9 +209,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       problem.requestId = String(requestId);
     }
     if (unexpected) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      this.logger.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
     } else if (problem.status >= 500) {
-      this.logger.warn(`${problem.status} ${problem.detail}: ${exception instanceof Error ? exception.message : ''}`);
+      this.logger.warn(
+        `${problem.status} ${problem.detail}: ${exception instanceof Error ? exception.message : ''}`,
+      );
     }
     if (problem.status === 401 && !reply.hasHeader('www-authenticate')) {
       void reply.header('WWW-Authenticate', 'Bearer');

@@ -34,7 +34,10 @@ export async function createApp(module: DynamicModule, options: AppOptions): Pro
     routerOptions: { maxParamLength: 256 },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // During a drain, a request that arrives on an already-open keep-alive connection is served, with
+    // `Connection: close` (Fastify adds it while closing), instead of a bare 503: the client's next
+    // request opens a new connection, to another replica.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Errors the router raises before any Nest code runs (a malformed %-escape in the path) are
     // problem+json too, like every other error.

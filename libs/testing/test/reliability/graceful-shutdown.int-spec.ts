@@ -2,6 +2,7 @@
  * received complete (including one whose body is still being uploaded when the signal lands); clients
  * see no 5xx other than refusals once the server has closed; the process exits 0. */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { serviceEnv, spawnService, testNamespace, type ServiceProcess, waitFor } from '@app/testing';
 import { requestJson } from './support';
 
@@ -124,13 +125,53 @@ describe('fault: graceful shutdown of the todo-service under load', () => {
     // A request sent just before the signal may still reach the server after it closed (a refusal):
     // the deterministic in-flight proof is the half-sent POST above.
     const beforeSignal = outcomes.filter((o) => !o.sentAfterSignal);
-    const serverErrors = outcomes.filter((o) => o.status >= 500 && o.status !== 503);
+    // Requests that arrive on a kept-alive connection during the drain are served (with
+    // `Connection: close`), not refused with 503: no 5xx at all.
+    const serverErrors = outcomes.filter((o) => o.status >= 500);
     expect(serverErrors).toEqual([]);
-    const closing503 = outcomes.filter((o) => o.status === 503).length;
+    const afterSignal = outcomes.filter((o) => o.sentAfterSignal && o.status > 0).length;
     const refused = outcomes.filter((o) => o.status === -1).length;
     process.stderr.write(
       `[reliability] graceful shutdown: ${outcomes.length} requests, ${beforeSignal.length} sent before SIGTERM (${beforeSignal.filter((o) => o.status >= 200 && o.status < 500).length} answered 2xx/4xx), ` +
-        `in-flight half-sent POST -> ${answer.status}, after SIGTERM ${closing503} x 503 (closing), ${refused} refused, exit ${code} after ${drainMs} ms\n`,
+        `in-flight half-sent POST -> ${answer.status}, after SIGTERM ${afterSignal} answered, ${refused} refused, exit ${code} after ${drainMs} ms\n`,
     );
+  });
+
+  it('serves a request that arrives on an open keep-alive connection during the drain, with Connection: close', async () => {
+    await todo.start();
+    const drains = () => todo.output().split('SIGTERM: draining').length - 1;
+    const drainsBefore = drains();
+    const socket = connect(todo.port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const body = JSON.stringify({ userid: 'pipelined', content: { pad: 'z'.repeat(10_000) } });
+    // Expect: 100-continue makes the server say when it has parsed the headers: from then on the
+    // connection carries a request in progress, which the drain waits for.
+    socket.write(
+      `POST /todos HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    await waitFor(() => received.startsWith('HTTP/1.1 100'), {
+      description: 'the 100 Continue of the server',
+    });
+
+    const exited = todo.stop('SIGTERM');
+    await waitFor(() => drains() > drainsBefore, {
+      description: 'the service to start draining',
+    });
+    // The rest of the body, and a second request right behind it on the same connection.
+    socket.write(`${body}GET /todos?userid=pipelined HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    await closed;
+    expect(await exited).toBe(0);
+
+    const answers = received
+      .split(/(?=HTTP\/1\.1 \d{3} )/)
+      .filter((part) => !part.startsWith('HTTP/1.1 100'));
+    expect(answers.map((answer) => Number(answer.slice(9, 12)))).toEqual([201, 200]);
+    expect(answers[1]).toMatch(/\r\nconnection: close\r\n/i);
+    // Node runs pipelined requests side by side (only the answers are ordered): the list may or may
+    // not include the todo created just before; that it is answered at all is the point.
+    expect(answers[1]).toMatch(/\r\nx-total-count: \d+\r\n/i);
   });
 });
