@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { RECEIPTS_GROUP, RECEIPTS_STREAM, TODO_COMPLETED_EVENT } from '@app/contracts';
 import { serviceEnv, startTestApp, testNamespace, waitFor, type TestApp } from '@app/testing';
+import { ReceiptsConsumer } from '../src/receipts/receipts.consumer';
 import { todoService } from '../src/service';
 import { EventReceiver } from './event-receiver';
 import { call } from './http';
@@ -172,5 +173,34 @@ describe('delivery receipts (issue 10)', () => {
         description: "the dead consumer's receipt to be reclaimed",
       },
     );
+  });
+
+  it('removes consumers that have gone (silent, nothing pending) from the group, and keeps the live one', async () => {
+    await service?.close();
+    service = await startTestApp(todoService, { ...env(), RECEIPTS_CLAIM_IDLE_MS: '100' });
+    const live = service.app.get(ReceiptsConsumer).consumerName;
+    // XGROUP and XINFO take their key after a subcommand: ioredis would not prefix it.
+    const plain = new Redis(ns.redisUrl);
+    const key = `${ns.redisKeyPrefix}${RECEIPTS_STREAM}`;
+    const names = async (): Promise<string[]> =>
+      ((await plain.xinfo('CONSUMERS', key, RECEIPTS_GROUP)) as unknown[][]).map((fields) =>
+        String(fields[1]),
+      );
+    try {
+      await plain.xgroup('CREATECONSUMER', key, RECEIPTS_GROUP, 'stopped-process');
+      expect(await names()).toContain('stopped-process');
+      // Redis adds a consumer to the group when it first receives an entry: give the live one one.
+      await writeReceipt('unknown-event-for-the-live-consumer', 'nobody', new Date().toISOString());
+      await waitFor(async () => (await names()).includes(live), { description: 'the live consumer to receive the entry' });
+      await waitFor(async () => !(await names()).includes('stopped-process'), {
+        timeoutMs: 15_000,
+        description: 'the departed consumer to leave the group',
+      });
+      expect(await names()).toContain(live);
+    } finally {
+      plain.disconnect();
+      await service.close();
+      service = await startTestApp(todoService, env());
+    }
   });
 });

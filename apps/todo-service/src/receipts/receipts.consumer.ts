@@ -39,6 +39,7 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
   private running?: Promise<void>;
   private groupReady = false;
   private nextClaimAt = 0;
+  private nextPruneAt = 0;
   private lastErrorLog = 0;
 
   constructor(
@@ -71,6 +72,10 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
         if (Date.now() >= this.nextClaimAt) {
           await this.reclaim();
           this.nextClaimAt = Date.now() + Math.max(100, Math.floor(this.claimIdleMs / 2));
+        }
+        if (Date.now() >= this.nextPruneAt) {
+          await this.pruneDepartedConsumers();
+          this.nextPruneAt = Date.now() + this.departedAfterMs();
         }
         await this.readNew();
         backoff = 100;
@@ -157,6 +162,40 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
         return;
       }
       cursor = next;
+    }
+  }
+
+  /**
+   * A consumer silent this long has gone: a live one reads (or blocks) every BLOCK_MS. Removing a
+   * live one by mistake would cost nothing either: it holds no pending entry, and its next read
+   * adds it back.
+   */
+  private departedAfterMs(): number {
+    return 10 * Math.max(this.claimIdleMs, BLOCK_MS / 10);
+  }
+
+  /**
+   * Every process joins the group under a new name, so the names of stopped processes would pile up
+   * in the group for ever. A consumer that has been silent for `departedAfterMs` and holds no pending
+   * entry (reclaim moves those to a live consumer first) is removed; removing it loses nothing.
+   */
+  private async pruneDepartedConsumers(): Promise<void> {
+    // Like XGROUP, XINFO has its key after a subcommand: ioredis does not prefix it.
+    const key = this.redis.prefixed(RECEIPTS_STREAM);
+    const consumers = (await this.redis.client.xinfo('CONSUMERS', key, RECEIPTS_GROUP)) as unknown[][];
+    for (const fields of consumers) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        info.set(String(fields[i]), fields[i + 1]);
+      }
+      const name = String(info.get('name'));
+      if (
+        name !== this.consumerName &&
+        Number(info.get('pending')) === 0 &&
+        Number(info.get('idle')) >= this.departedAfterMs()
+      ) {
+        await this.redis.client.xgroup('DELCONSUMER', key, RECEIPTS_GROUP, name);
+      }
     }
   }
 
