@@ -69,6 +69,11 @@ describe('toProblem', () => {
     for (const error of [network, cleared, labelled, new MongoServerClosedError()]) {
       expect(toProblem(error)).toMatchObject({ unexpected: false, problem: { status: 503 } });
     }
+    // What the driver let through when the server was killed mid-command: a bare socket error.
+    const ended = Object.assign(new Error('This socket has been ended by the other party'), {
+      code: 'EPIPE',
+    });
+    expect(toProblem(ended)).toMatchObject({ unexpected: false, problem: { status: 503 } });
     const duplicate = new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 });
     expect(toProblem(duplicate).problem.status).toBe(500);
   });

@@ -56,6 +56,23 @@ const UNAVAILABLE_ERROR_NAMES = new Set([
   'MaxRetriesPerRequestError',
 ]);
 
+/**
+ * Node's codes for a connection that broke under a client (a server killed mid-command can surface
+ * as a bare socket error, e.g. EPIPE "This socket has been ended by the other party").
+ */
+const CONNECTION_ERROR_CODES = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_SOCKET_CLOSED',
+  'ERR_STREAM_WRITE_AFTER_END',
+  'ERR_STREAM_DESTROYED',
+]);
+
 /** Labels the MongoDB driver puts on errors that a retry against a healthy server would not get. */
 const UNAVAILABLE_ERROR_LABELS = ['ResetPool', 'RetryableWriteError', 'TransientTransactionError'];
 
@@ -77,6 +94,10 @@ function classNames(error: Error): string[] {
 
 function isUnavailable(error: Error): boolean {
   if (classNames(error).some((name) => UNAVAILABLE_ERROR_NAMES.has(name))) {
+    return true;
+  }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) {
     return true;
   }
   const labelled = error as { hasErrorLabel?: (label: string) => boolean };
