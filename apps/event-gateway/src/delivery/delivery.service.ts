@@ -57,8 +57,6 @@ interface Delivery {
   socket: Socket;
   /** The user and current token: the object of `socket.data.user` (one shared timer checks `exp`). */
   user: SocketUser;
-  /** The next local socket of the same user (a list threaded through the records, no Set per user). */
-  nextOfUser?: Delivery;
   /** Sequence number of the last event emitted to this socket. */
   cursor: number;
   /** Events up to this sequence number were waiting when the socket connected (counted as replayed). */
@@ -98,8 +96,8 @@ interface Delivery {
 export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly deliveries = new Map<string, Delivery>();
-  /** The first local socket of each user; the others follow through `nextOfUser`. */
-  private readonly byUser = new Map<string, Delivery>();
+  /** The local sockets of each user. */
+  private readonly byUser = new Map<string, Delivery[]>();
   private readonly ackTimeoutMs: number;
   private readonly inboxChannel: string;
   private readonly broadcastChannel: string;
@@ -206,7 +204,6 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     const delivery: Delivery = {
       socket,
       user,
-      nextOfUser: this.byUser.get(user.userId),
       cursor: 0,
       replayUntil: 0,
       knownLast: 0,
@@ -218,7 +215,12 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       closed: false,
     };
     this.deliveries.set(socket.id, delivery);
-    this.byUser.set(user.userId, delivery);
+    const ofUser = this.byUser.get(user.userId);
+    if (ofUser) {
+      ofUser.push(delivery);
+    } else {
+      this.byUser.set(user.userId, [delivery]);
+    }
     this.connectedGauge.set(this.deliveries.size);
     this.watchExpiry(user.exp);
     await socket.join(userRoom(user.userId));
@@ -306,34 +308,19 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     this.emittedCounter.inc({ kind: 'broadcast' }, namespace.sockets.size);
   }
 
-  /** The local sockets of `userId`, collected first (a visit may disconnect one and unlink it). */
+  /** A copy of the local sockets of `userId` (a visit may disconnect one and unlink it). */
   private ofUser(userId: string): Delivery[] {
-    const all: Delivery[] = [];
-    for (let delivery = this.byUser.get(userId); delivery; delivery = delivery.nextOfUser) {
-      all.push(delivery);
-    }
-    return all;
+    return this.byUser.get(userId)?.slice() ?? [];
   }
 
   private unlinkFromUser(delivery: Delivery): void {
     const userId = delivery.user.userId;
-    const first = this.byUser.get(userId);
-    if (first === delivery) {
-      if (delivery.nextOfUser) {
-        this.byUser.set(userId, delivery.nextOfUser);
-      } else {
-        this.byUser.delete(userId);
-      }
+    const rest = this.byUser.get(userId)?.filter((other) => other !== delivery) ?? [];
+    if (rest.length > 0) {
+      this.byUser.set(userId, rest);
     } else {
-      let previous = first;
-      while (previous && previous.nextOfUser !== delivery) {
-        previous = previous.nextOfUser;
-      }
-      if (previous) {
-        previous.nextOfUser = delivery.nextOfUser;
-      }
+      this.byUser.delete(userId);
     }
-    delivery.nextOfUser = undefined;
   }
 
   /** Notes a token expiry to watch; the shared timer scans the sockets only once one is due. */
