@@ -22,9 +22,15 @@ const bcrypt = createRequire(require.resolve('@socket.io/admin-ui'))('bcryptjs')
 @Injectable()
 export class AdminUiService {
   private readonly settings: AdminUiSettings;
+  /** The expected credentials, as `sameSecret` compares them. */
+  private readonly expected: { username: Buffer; password: Buffer };
 
   constructor(config: ConfigService<GatewayConfig, true>) {
     this.settings = config.getOrThrow('adminUi', { infer: true });
+    this.expected = {
+      username: secretDigest(this.settings.username),
+      password: secretDigest(this.settings.password),
+    };
   }
 
   instrument(server: Server): void {
@@ -57,8 +63,8 @@ export class AdminUiService {
       return false;
     }
     // Both compared, always: the time does not tell which one was wrong.
-    const userOk = sameSecret(credentials.id, secretDigest(this.settings.username));
-    const passwordOk = sameSecret(credentials.secret, secretDigest(this.settings.password));
+    const userOk = sameSecret(credentials.id, this.expected.username);
+    const passwordOk = sameSecret(credentials.secret, this.expected.password);
     return userOk && passwordOk;
   }
 }
