@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import mongoose from 'mongoose';
 import { MongooseHealthIndicator } from '@nestjs/terminus';
 import { RedisHealthIndicator } from '@app/health';
 import { CoreModule } from '@app/http';
@@ -10,6 +11,10 @@ import { TodosModule } from './todos/todos.module';
 @Module({})
 export class AppModule {
   static register(config: TodoConfig): DynamicModule {
+    // Mongoose captures and formats a stack trace on every query (to report "Query was already
+    // executed" with the first caller): about 3% of the CPU of a GET /todos/{id}. We never run a
+    // query twice, and errors keep their own stacks.
+    mongoose.set('skipOriginalStackTraces', true);
     return {
       module: AppModule,
       imports: [

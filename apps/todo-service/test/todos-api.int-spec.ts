@@ -37,6 +37,14 @@ describe('todo-service Todo API (SPEC section 3)', () => {
     expect(stored?.todoid).toBe(created.body.todoid);
   });
 
+  it('runs mongoose queries without capturing a stack trace each (skipOriginalStackTraces)', async () => {
+    const connection = service.app.get<Connection>(getConnectionToken());
+    const query = connection.model('Todo').findOne({ _id: 'none' }).lean();
+    await query.exec();
+    // With the option off, mongoose stores the formatted stack of the first exec() here.
+    expect((query as unknown as { _executionStack: unknown })._executionStack).toBe(true);
+  });
+
   describe('POST /todos', () => {
     it('creates a todo with an allocated todoid, answers 201 with Location and exactly the contract shape', async () => {
       const content = {

@@ -5,7 +5,7 @@ function iso(value: Date | string | null | undefined): string | null {
   if (value === null || value === undefined) {
     return null;
   }
-  return new Date(value).toISOString();
+  return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
 /** The contract shape of SPEC section 3: no `_id`, no `__v`, no outbox bookkeeping. */

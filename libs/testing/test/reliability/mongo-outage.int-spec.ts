@@ -1,5 +1,5 @@
-/* Fault 4 (issue 9): the MongoDB-protocol server is SIGKILLed while clients keep creating todos.
- * Requests during the outage get 503 problem+json within a bounded time (never a 500, never a hang),
+/* Fault 4 (issue 9): the MongoDB-protocol server is SIGKILLed while clients keep creating and reading
+ * todos. Requests during the outage get 503 problem+json within a bounded time (never a 500, never a hang),
  * the todo-service recovers by itself when the server is back, and every 201 it returned is readable. */
 import {
   type LocalServer,
@@ -22,9 +22,10 @@ interface Outcome {
   contentType: string | null;
   body: unknown;
   phase: 'before' | 'outage' | 'after';
+  kind: 'create' | 'read';
 }
 
-describe('fault: the MongoDB-protocol server stops during creates', () => {
+describe('fault: the MongoDB-protocol server stops during creates and reads', () => {
   const ns = testNamespace();
   let mongo: LocalServer;
   let todo: ServiceProcess;
@@ -68,6 +69,7 @@ describe('fault: the MongoDB-protocol server stops during creates', () => {
             contentType: response.headers.get('content-type'),
             body: response.body,
             phase: at,
+            kind: 'create',
           });
         } catch (error) {
           outcomes.push({
@@ -76,6 +78,35 @@ describe('fault: the MongoDB-protocol server stops during creates', () => {
             contentType: null,
             body: String(error),
             phase: at,
+            kind: 'create',
+          });
+        }
+      }
+    };
+    // Reads take another path (the driver's own collection handle, not a mongoose query): they too
+    // must answer 503, not 500, while the server is gone.
+    const reader = async (todoid: number): Promise<void> => {
+      while (running) {
+        const started = Date.now();
+        const at = phase;
+        try {
+          const response = await requestJson(`${todo.url}/todos/${todoid}`, { timeoutMs: BOUND_MS + 5_000 });
+          outcomes.push({
+            status: response.status,
+            ms: Date.now() - started,
+            contentType: response.headers.get('content-type'),
+            body: response.body,
+            phase: at,
+            kind: 'read',
+          });
+        } catch (error) {
+          outcomes.push({
+            status: -1,
+            ms: Date.now() - started,
+            contentType: null,
+            body: String(error),
+            phase: at,
+            kind: 'read',
           });
         }
       }
@@ -86,12 +117,25 @@ describe('fault: the MongoDB-protocol server stops during creates', () => {
       timeoutMs: 20_000,
       description: '20 creates before the outage',
     });
+    const first = outcomes.find((o) => o.status === 201)!.body as { todoid: number };
+    const readers = reader(first.todoid);
     await mongo.stop('SIGKILL');
     phase = 'outage';
-    await waitFor(() => outcomes.filter((o) => o.phase === 'outage' && o.status === 503).length >= 8, {
-      timeoutMs: 60_000,
-      description: '8 answers of 503 during the outage',
-    });
+    await waitFor(
+      () =>
+        outcomes.filter((o) => o.phase === 'outage' && o.status === 503 && o.kind === 'create').length >= 8,
+      {
+        timeoutMs: 60_000,
+        description: '8 creates answered 503 during the outage',
+      },
+    );
+    await waitFor(
+      () => outcomes.filter((o) => o.phase === 'outage' && o.status === 503 && o.kind === 'read').length >= 2,
+      {
+        timeoutMs: 60_000,
+        description: '2 reads answered 503 during the outage',
+      },
+    );
     await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 503, {
       timeoutMs: 10_000,
       description: 'readiness 503 during the outage',
@@ -103,14 +147,23 @@ describe('fault: the MongoDB-protocol server stops during creates', () => {
       timeoutMs: 60_000,
       description: '10 creates accepted after the server is back',
     });
+    await waitFor(
+      () => outcomes.filter((o) => o.phase === 'after' && o.status === 200 && o.kind === 'read').length >= 1,
+      {
+        timeoutMs: 60_000,
+        description: 'a read answered 200 after the server is back',
+      },
+    );
     running = false;
-    await writers;
+    await Promise.all([writers, readers]);
     await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 200, {
       timeoutMs: 10_000,
       description: 'readiness 200 after the outage',
     });
 
-    const unexpected = outcomes.filter((o) => o.status !== 201 && o.status !== 503);
+    const unexpected = outcomes.filter(
+      (o) => (o.kind === 'create' ? o.status !== 201 : o.status !== 200) && o.status !== 503,
+    );
     expect(unexpected).toEqual([]);
     const unavailable = outcomes.filter((o) => o.status === 503);
     for (const answer of unavailable) {
