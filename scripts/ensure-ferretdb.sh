@@ -4,8 +4,9 @@
 set -euo pipefail
 VERSION="${FERRETDB_VERSION:-v1.24.2}"
 CACHE="${DOWNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/downstream}"
-# "-idx": built with the _id index fix below; a binary cached without it is not reused.
-BIN="$CACHE/ferretdb-$VERSION-idx"
+# Our patches to FerretDB (see below); the cached binary is named after them, so changing them rebuilds it.
+PATCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ferretdb/id-lookups.patch"
+BIN="$CACHE/ferretdb-$VERSION-$(sha256sum "$PATCH" | cut -c1-12)"
 log() { printf '[ferretdb] %s\n' "$*" >&2; }
 
 if [ -n "${FERRETDB_BIN:-}" ] && [ -x "$FERRETDB_BIN" ]; then echo "$FERRETDB_BIN"; exit 0; fi
@@ -19,14 +20,12 @@ dir=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/
 [ -n "$dir" ] || { log "go mod download failed: check GOPROXY/network access to the Go module proxy"; exit 1; }
 cp -r "$dir" "$work/src"; chmod -R u+w "$work/src"
 echo "$VERSION" > "$work/src/build/version/version.txt"
-# FerretDB 1.x's SQLite backend filters _id lookups with `_ferretdb_sjson->'$._id'` while the _id index is
-# built on `_ferretdb_sjson->"_id"`. Both mean the same thing, but SQLite's planner matches index
-# expressions as written, so every lookup by _id scanned the whole table. `->'_id'` is the same path
-# written the way the index is: lookups by _id become index searches, as they are on MongoDB.
-meta="$work/src/internal/backends/sqlite/metadata/metadata.go"
-grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$meta" || { log "unexpected FerretDB source: IDColumn not found in $meta"; exit 1; }
-sed -i "s/IDColumn = DefaultColumn + \"->'\$._id'\"/IDColumn = DefaultColumn + \"->'_id'\"/" "$meta"
+# Lookups by _id as on MongoDB (scripts/ferretdb/id-lookups.patch): FerretDB 1.x's SQLite backend
+# filtered `_id` with `->'$._id'` while the _id index is built on `->"_id"` (same path, but SQLite
+# matches index expressions as written, so every lookup scanned the table), and it pushed `_id` down
+# only when it was the filter's sole key (`{_id, completed: false}` scanned too).
 cd "$work/src"
+git apply -p1 "$PATCH" || { log "could not apply $PATCH to FerretDB $VERSION"; exit 1; }
 log "building (first time only, takes a few minutes on 2 cores)"
 start=$(date +%s)
 if ! go build -trimpath -o "$work/ferretdb" ./cmd/ferretdb 2>"$work/build.log"; then
