@@ -72,10 +72,10 @@ export class OutboxRepository {
   }
 
   /** Shows who holds the event in the todo (for operators); the lease document decides. */
-  async recordHolder(eventId: string, holder: string, until: Date): Promise<void> {
+  async recordHolder(id: string, eventId: string, holder: string, until: Date): Promise<void> {
     await this.todos
       .updateOne(
-        { 'downstream.eventId': eventId, 'downstream.status': 'pending' },
+        { _id: id, 'downstream.eventId': eventId, 'downstream.status': 'pending' },
         { $set: { 'downstream.lockedUntil': until, 'downstream.lockedBy': holder } },
         BOOKKEEPING,
       )
@@ -83,10 +83,10 @@ export class OutboxRepository {
   }
 
   /** The gateway accepted the event: `stored` or `delivered`, never over a higher status. */
-  async markAccepted(eventId: string, status: 'stored' | 'delivered'): Promise<boolean> {
+  async markAccepted(id: string, eventId: string, status: 'stored' | 'delivered'): Promise<boolean> {
     const result = await this.todos
       .updateOne(
-        { 'downstream.eventId': eventId, 'downstream.status': { $in: ranksBelow(status) } },
+        { _id: id, 'downstream.eventId': eventId, 'downstream.status': { $in: ranksBelow(status) } },
         {
           $set: {
             'downstream.status': status,
@@ -103,10 +103,10 @@ export class OutboxRepository {
   }
 
   /** A delivery attempt failed: release the lease and schedule the next attempt. */
-  async markFailed(eventId: string, nextAttemptAt: Date, error: string): Promise<void> {
+  async markFailed(id: string, eventId: string, nextAttemptAt: Date, error: string): Promise<void> {
     await this.todos
       .updateOne(
-        { 'downstream.eventId': eventId, 'downstream.status': 'pending' },
+        { _id: id, 'downstream.eventId': eventId, 'downstream.status': 'pending' },
         {
           $set: {
             'downstream.nextAttemptAt': nextAttemptAt,
@@ -121,6 +121,12 @@ export class OutboxRepository {
       .exec();
   }
 
+  /** The todo `id` as it is now, if its event is still `eventId` (a todo deleted and created again has another). */
+  findEvent(id: string, eventId: string): Promise<TodoRecord | null> {
+    return this.todos.findOne({ _id: id, 'downstream.eventId': eventId }).lean<TodoRecord>().exec();
+  }
+
+  /** The todo of an event known by its id only (a receipt): a lookup on the `downstream.eventId` index. */
   findByEventId(eventId: string): Promise<TodoRecord | null> {
     return this.todos.findOne({ 'downstream.eventId': eventId }).lean<TodoRecord>().exec();
   }

@@ -112,7 +112,7 @@ export class OutboxService {
     }
     const result = await this.withLease(eventId, async (lease) => {
       // Read again under the lease: another replica may have delivered it in the meantime.
-      const fresh = await this.repository.findByEventId(eventId);
+      const fresh = await this.repository.findEvent(doc._id, eventId);
       return fresh ? this.deliverHeld(fresh, lease) : undefined;
     });
     return result.acquired ? result.value : undefined;
@@ -123,7 +123,7 @@ export class OutboxService {
     if (doc.downstream?.status !== 'pending') {
       return undefined;
     }
-    await this.repository.recordHolder(doc.downstream.eventId, lease.holder, lease.until);
+    await this.repository.recordHolder(doc._id, doc.downstream.eventId, lease.holder, lease.until);
     return this.deliver(doc);
   }
 
@@ -138,7 +138,7 @@ export class OutboxService {
         data,
       });
       const status = accepted.delivered > 0 ? 'delivered' : 'stored';
-      await this.repository.markAccepted(downstream.eventId, status);
+      await this.repository.markAccepted(doc._id, downstream.eventId, status);
       this.deliveries.inc({ result: status });
       return status;
     } catch (error) {
@@ -149,7 +149,7 @@ export class OutboxService {
       this.logger.warn(
         `event ${downstream.eventId} of todo ${doc.todoid}: attempt ${attempts} failed (${message}); next in ${delay} ms`,
       );
-      await this.repository.markFailed(downstream.eventId, new Date(Date.now() + delay), message);
+      await this.repository.markFailed(doc._id, downstream.eventId, new Date(Date.now() + delay), message);
       return 'pending';
     }
   }
@@ -177,7 +177,10 @@ export class OutboxService {
     return this.markReceipt(eventId, acknowledgedAt);
   }
 
-  private async markReceipt(eventId: string, acknowledgedAt: Date): Promise<{ completedAt: Date | null } | null> {
+  private async markReceipt(
+    eventId: string,
+    acknowledgedAt: Date,
+  ): Promise<{ completedAt: Date | null } | null> {
     const doc = await this.repository.findByEventId(eventId);
     if (!doc) {
       return null;
