@@ -3,6 +3,8 @@ import { RECEIPTS_STREAM } from '@app/contracts';
 import { RedisService } from '@app/redis';
 import { TEST_SECRETS, testNamespace, type TestApp, waitFor } from '@app/testing';
 import { TokenIssuer } from '@app/tokens';
+import type { Server } from 'socket.io';
+import { DeliveryService } from '../src/delivery/delivery.service';
 import {
   closeClients,
   connectClient,
@@ -172,6 +174,20 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
         exp: expect.any(Number),
       });
       expect(client.socket.connected).toBe(true);
+    });
+
+    it('listens on every socket with the same two listeners, and keeps the user in socket.data itself', async () => {
+      // Nest's @SubscribeMessage and OnGatewayDisconnect bindings cost a closure (or a bound handler)
+      // and its context per socket and per event; the gateway's listeners are shared functions.
+      const { token, jti } = await tokenFor(gateway, 'shared-listeners');
+      const clients = [await connectClient(gateway.url, token), await connectClient(gateway.url, token)];
+      const server = gateway.app.get<DeliveryService, { server: Server }>(DeliveryService).server;
+      const [a, b] = clients.map((client) => server.sockets.sockets.get(client.socket.id ?? ''));
+      for (const event of ['reauthenticate', 'disconnect']) {
+        expect(a?.listeners(event)).toHaveLength(1);
+        expect(a?.listeners(event)[0]).toBe(b?.listeners(event)[0]);
+      }
+      expect(a?.data).toEqual({ userId: 'shared-listeners', jti, exp: expect.any(Number) });
     });
 
     it('refuses a browser origin that is neither the gateway itself nor in CORS_ORIGINS', async () => {

@@ -48,34 +48,42 @@ interface Announcement {
 /** The room every socket of a user joins. */
 export const userRoom = (userId: string): string => `user:${userId}`;
 
+/** The user and current token of a socket: its `socket.data` (one shared timer checks `exp`). */
+const userOf = (socket: Socket): SocketUser => socket.data as SocketUser;
+
 /**
  * What this replica keeps per connected socket. Kept small on purpose (a pod holds tens of
- * thousands of mostly idle sockets): no timer and no closure per socket, and the `announced`
- * buffer only while events are in transit.
+ * thousands of mostly idle sockets): no timer and no closure per socket, the user is read from
+ * `socket.data`, and the `announced` buffer exists only while events are in transit. A class, so
+ * that every record has the same compact layout (an object literal whose `announced` was added
+ * later took 112 bytes in heap snapshots).
  */
-interface Delivery {
-  socket: Socket;
-  /** The user and current token: the object of `socket.data.user` (one shared timer checks `exp`). */
-  user: SocketUser;
+class Delivery {
   /** Sequence number of the last event emitted to this socket. */
-  cursor: number;
+  cursor = 0;
   /** Events up to this sequence number were waiting when the socket connected (counted as replayed). */
-  replayUntil: number;
+  replayUntil = 0;
   /**
    * The highest sequence number this socket has heard of (inbox reads, announcements, polls). While
    * the cursor is there and `mustRead` is false, there is nothing to read: an ack then costs no read.
    */
-  knownLast: number;
+  knownLast = 0;
   /** Read the inbox on the next run whatever knownLast says (connect, resubscription). */
-  mustRead: boolean;
-  inFlight: number;
+  mustRead = true;
+  inFlight = 0;
   /** Incremented each time the cursor moves back after a timeout (see emit). */
-  epoch: number;
+  epoch = 0;
   /** Events announced by a POST, by sequence number, not yet emitted to this socket (created on demand). */
-  announced?: Map<number, DownstreamEvent>;
-  running: boolean;
-  again: boolean;
-  closed: boolean;
+  announced: Map<number, DownstreamEvent> | undefined = undefined;
+  running = false;
+  again = false;
+  closed = false;
+
+  constructor(readonly socket: Socket) {}
+
+  get user(): SocketUser {
+    return userOf(this.socket);
+  }
 }
 
 /**
@@ -196,24 +204,12 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
 
   /** Starts delivering to a freshly authenticated socket: registry entry, room, replay. */
   async connect(socket: Socket): Promise<void> {
-    const user = (socket.data as { user?: SocketUser }).user;
-    if (!user || this.closing) {
+    const user = userOf(socket);
+    if (typeof user.userId !== 'string' || this.closing) {
       socket.disconnect(true);
       return;
     }
-    const delivery: Delivery = {
-      socket,
-      user,
-      cursor: 0,
-      replayUntil: 0,
-      knownLast: 0,
-      mustRead: true,
-      inFlight: 0,
-      epoch: 0,
-      running: false,
-      again: false,
-      closed: false,
-    };
+    const delivery = new Delivery(socket);
     this.deliveries.set(socket.id, delivery);
     const ofUser = this.byUser.get(user.userId);
     if (ofUser) {
@@ -266,8 +262,9 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     if (!delivery || delivery.user.userId !== user.userId) {
       return false;
     }
-    delivery.user = user;
-    (socket.data as { user?: SocketUser }).user = user;
+    const current = userOf(socket);
+    current.jti = user.jti;
+    current.exp = user.exp;
     this.watchExpiry(user.exp);
     return true;
   }

@@ -11,7 +11,12 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import { type BroadcastAccepted, type PostEventBody, type UserEventAccepted, USER_ID_RULE } from '@app/contracts';
+import {
+  type BroadcastAccepted,
+  type PostEventBody,
+  type UserEventAccepted,
+  USER_ID_RULE,
+} from '@app/contracts';
 import { UserIdPipe } from '../registry/user-id.pipe';
 import { BroadcastAcceptedDto, PostEventBodyDto, UserEventAcceptedDto } from './dto/post-event.dto';
 import { EventsService } from './events.service';
