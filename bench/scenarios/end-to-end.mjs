@@ -12,26 +12,40 @@ export const title = 'End to end: complete/downstream → client acknowledgement
 const DB = 'bench_e2e';
 const PCTS = [50, 75, 90, 95, 99, 99.9, 100];
 
-async function createTodos(url, users, count) {
-  const ids = [];
-  let index = 0;
-  async function lane() {
-    while (index < count) {
-      const i = index++;
-      const response = await fetch(`${url}/todos`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ userid: users[i % users.length], content: { title: `e2e ${i}` } }),
-      });
-      const body = await response.json();
-      if (response.status !== 201) {
-        throw new Error(`POST /todos answered ${response.status}: ${JSON.stringify(body).slice(0, 200)}`);
-      }
-      ids.push(body.todoid);
+/**
+ * Seeds the round's todos straight into the side's collection (the todo-service's document model:
+ * `_id` is the todoid in decimal), after removing the previous round's: both sides then complete
+ * todos from a collection of the same size. Creating them through POST /todos took minutes on
+ * FerretDB (its findAndModify is not atomic, so concurrent creates retry) and is not what this
+ * scenario measures.
+ */
+async function seedTodos(mongoUri, collection, users, count, firstId) {
+  const client = new MongoClient(mongoUri);
+  await client.connect();
+  try {
+    const todos = client.db().collection(collection);
+    await todos.deleteMany({});
+    const now = new Date();
+    const ids = Array.from({ length: count }, (_, i) => firstId + i);
+    for (let start = 0; start < count; start += 1_000) {
+      await todos.insertMany(
+        ids.slice(start, start + 1_000).map((todoid, i) => ({
+          _id: String(todoid),
+          todoid,
+          userid: users[(start + i) % users.length],
+          content: { title: `e2e ${todoid}` },
+          completed: false,
+          completedAt: null,
+          createdAt: now,
+          updatedAt: now,
+        })),
+        { ordered: false },
+      );
     }
+    return ids;
+  } finally {
+    await client.close();
   }
-  await Promise.all(Array.from({ length: 16 }, lane));
-  return ids.sort((a, b) => a - b);
 }
 
 async function ackedCount(url, ids) {
@@ -71,8 +85,8 @@ export async function run(ctx) {
   const users = Array.from({ length: U }, (_, i) => `bench-e2e-${i}`);
   const clients = await ctx.tokens(auth.url, users);
   const targets = [
-    { key: 'candidate', label: 'todo-service → event-gateway', todoUrl: todo.url, socketUrl: gateway.url },
-    { key: 'baseline', label: 'Fastify+mongodb → raw socket.io', todoUrl: rawTodo.url, socketUrl: raw.url },
+    { key: 'candidate', label: 'todo-service → event-gateway', todoUrl: todo.url, socketUrl: gateway.url, collection: 'todos' },
+    { key: 'baseline', label: 'Fastify+mongodb → raw socket.io', todoUrl: rawTodo.url, socketUrl: raw.url, collection: 'baseline_todos' },
   ];
   for (const t of targets) {
     t.pool = new SocketPool(1);
@@ -86,8 +100,8 @@ export async function run(ctx) {
   const runs = { candidate: [], baseline: [] };
   for (let r = 0; r < ctx.rounds; r += 1) {
     for (const t of targets) {
-      progress(`round ${r + 1}/${ctx.rounds} ${t.label}: creating ${count} todos`);
-      const ids = await createTodos(t.todoUrl, users, count);
+      progress(`round ${r + 1}/${ctx.rounds} ${t.label}: seeding ${count} todos`);
+      const ids = await seedTodos(mongoUri, t.collection, users, count, 1 + r * count);
       await t.pool.reset();
       progress(`round ${r + 1}/${ctx.rounds} ${t.label}: completing ${count} at ${rate}/s for ${seconds} s`);
       const load = await rateLoad({ base: t.todoUrl, kind: 'complete', todoids: ids, rate, durationS: seconds, connections: 16, expectStatus: 200 });
