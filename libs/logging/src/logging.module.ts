@@ -66,6 +66,24 @@ export function loggedHeaders(headers: Record<string, unknown>): Record<string, 
 }
 
 /** Longest a log line waits in the buffer when traffic is too low to fill it. */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * pino's `time` field as an ISO-8601 UTC string (`,"time":"2026-11-26T19:39:23.123Z"`). Formatting a
+ * Date costs ~1 µs, a noticeable share of a small request's CPU when every request writes a line;
+ * the text up to the second is computed once per second and the milliseconds appended.
+ */
+export function isoTime(now = Date.now()): string {
+  const second = Math.floor(now / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, 20)}`;
+  }
+  const ms = now - second * 1000;
+  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
 const FLUSH_INTERVAL_MS = 250;
 let destination: ReturnType<typeof pino.destination> | undefined;
 
@@ -106,7 +124,7 @@ export class LoggingModule {
                 level: config.getOrThrow('logLevel', { infer: true }),
                 base: { service },
                 messageKey: 'msg',
-                timestamp: () => `,"time":"${new Date().toISOString()}"`,
+                timestamp: isoTime,
                 genReqId: requestId,
                 autoLogging: {
                   ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|$)/.test(req.url ?? ''),

@@ -1,4 +1,4 @@
-import { loggedHeaders, REDACTED_HEADERS, withoutQuery } from './logging.module';
+import { isoTime, loggedHeaders, REDACTED_HEADERS, withoutQuery } from './logging.module';
 
 describe('loggedHeaders', () => {
   it('keeps the allow-listed headers, URLs without their query', () => {
@@ -30,5 +30,17 @@ describe('loggedHeaders', () => {
 
   it('leaves non-string URLs alone', () => {
     expect(withoutQuery(undefined)).toBeUndefined();
+  });
+});
+
+describe('isoTime', () => {
+  it('writes the same text as Date#toISOString, across seconds, milliseconds and dates', () => {
+    const instants = [
+      0, 1, 9, 10, 99, 100, 999, 1000, 1_764_185_963_123, 1_764_185_963_999, 1_764_185_964_000,
+      1_764_185_964_007, 951_782_399_999, 951_782_400_000,
+    ];
+    for (const at of instants) {
+      expect(isoTime(at)).toBe(`,"time":"${new Date(at).toISOString()}"`);
+    }
   });
 });
