@@ -8,6 +8,7 @@ import {
   waitFor,
   type TestApp,
 } from '@app/testing';
+import mongoose from 'mongoose';
 import { todoService } from '../src/service';
 import { EventReceiver } from './event-receiver';
 import { call, ISO, UUID } from './http';
@@ -74,6 +75,25 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
       const read = await call(service.url, 'GET', `/todos/${created.body.todoid}`);
       expect(read.body.downstream).toEqual({ eventId: event.id, status: 'delivered', acknowledgedAt: null });
       expect(Object.keys(read.body.downstream).sort()).toEqual(['acknowledgedAt', 'eventId', 'status']);
+    });
+
+    it('writes the todo twice for a first completion: the completion with its event and holder, then the outcome', async () => {
+      const created = await call(service.url, 'POST', '/todos', { userid: 'two-writes', content: {} });
+      const writes: string[] = [];
+      mongoose.set('debug', (collection: string, method: string) => {
+        if (collection === 'todos' && /update|insert|replace|delete/i.test(method)) {
+          writes.push(method);
+        }
+      });
+      try {
+        const completed = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+        expect(completed.status).toBe(200);
+      } finally {
+        mongoose.set('debug', false);
+      }
+      expect(writes).toEqual(['findOneAndUpdate', 'updateOne']);
+      const stored = await call(service.url, 'GET', `/todos/${created.body.todoid}`);
+      expect(stored.body.downstream).toMatchObject({ status: 'stored' });
     });
 
     it('reports stored when the gateway kept the event for an offline user', async () => {

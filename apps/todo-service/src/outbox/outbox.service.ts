@@ -127,6 +127,14 @@ export class OutboxService {
     return this.deliver(doc);
   }
 
+  /**
+   * Delivers the event `doc` got from `startCompletion` just now, whose write already named the
+   * caller as its holder.
+   */
+  deliverStarted(doc: TodoRecord): Promise<DeliveryOutcome | undefined> {
+    return doc.downstream?.status === 'pending' ? this.deliver(doc) : Promise.resolve(undefined);
+  }
+
   /** One delivery attempt of `doc`'s event; the caller holds its lease. Never throws for a gateway failure. */
   private async deliver(doc: TodoRecord): Promise<DeliveryOutcome> {
     const downstream = doc.downstream!;

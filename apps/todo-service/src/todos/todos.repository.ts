@@ -180,12 +180,20 @@ export class TodosRepository implements OnModuleInit {
 
   /**
    * Completes a todo and records its outbox entry in one single-document update, only if it has
-   * no event yet. The completing request delivers it at once; the dispatcher takes over at
-   * `firstRetryAt` if that request never finished (its process died).
+   * no event yet, and returns the todo as it is after it (null when it had an event already). The
+   * completing request, which holds the event's lease (`holder` until `lockedUntil`, recorded in the
+   * same write), delivers it at once; the dispatcher takes over at `firstRetryAt` if that request
+   * never finished (its process died).
    */
-  async startCompletion(id: string, eventId: string, now: Date, firstRetryAt: Date): Promise<boolean> {
-    const result = await this.todos
-      .updateOne(
+  startCompletion(
+    id: string,
+    eventId: string,
+    now: Date,
+    firstRetryAt: Date,
+    lease: { holder: string; until: Date },
+  ): Promise<TodoRecord | null> {
+    return this.todos
+      .findOneAndUpdate(
         { _id: id, downstream: { $exists: false } },
         {
           $set: {
@@ -197,15 +205,16 @@ export class TodosRepository implements OnModuleInit {
               acknowledgedAt: null,
               attempts: 0,
               nextAttemptAt: firstRetryAt,
-              lockedUntil: null,
-              lockedBy: null,
+              lockedUntil: lease.until,
+              lockedBy: lease.holder,
               lastError: null,
             },
           },
         },
+        { new: true },
       )
+      .lean<TodoRecord>()
       .exec();
-    return result.modifiedCount === 1;
   }
 
   /** A todo reopened with PUT after its completion is completed again (with its one event). */

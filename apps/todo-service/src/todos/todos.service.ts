@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { TodoJson } from '@app/contracts';
 import { DependencyUnavailableError, NotFoundError } from '@app/errors';
-import { completionEventId, documentKey, OutboxService, type DeliveryOutcome } from '../outbox/outbox.service';
+import {
+  completionEventId,
+  documentKey,
+  OutboxService,
+  type DeliveryOutcome,
+} from '../outbox/outbox.service';
 import type { CreateTodoDto } from './dto/create-todo.dto';
 import { DEFAULT_LIMIT, type ListTodosQuery } from './dto/list-todos.query';
 import type { UpdateTodoDto } from './dto/update-todo.dto';
@@ -81,14 +86,25 @@ export class TodosService {
     const eventId = found.downstream?.eventId ?? completionEventId(documentKey(found));
     for (let round = 0; round < 3; round += 1) {
       const attempt = await this.outbox.withLease(eventId, async (lease) => {
-        let doc = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
+        const current = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
         const now = new Date();
-        if (!doc.downstream) {
-          await this.repository.startCompletion(doc._id, eventId, now, this.outbox.takeOverAt(now));
-        } else if (!doc.completed) {
-          await this.repository.recomplete(doc._id, now);
+        if (!current.downstream) {
+          // The usual case: one write completes the todo, creates its event and names its holder.
+          const started = await this.repository.startCompletion(
+            current._id,
+            eventId,
+            now,
+            this.outbox.takeOverAt(now),
+            lease,
+          );
+          if (started) {
+            await this.outbox.deliverStarted(started);
+            return;
+          }
+        } else if (!current.completed) {
+          await this.repository.recomplete(current._id, now);
         }
-        doc = (await this.repository.findById(doc._id)) ?? this.throwNotFound(todoid);
+        const doc = (await this.repository.findById(current._id)) ?? this.throwNotFound(todoid);
         await this.outbox.deliverHeld(doc, lease);
       });
       if (!attempt.acquired) {
