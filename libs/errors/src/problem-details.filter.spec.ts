@@ -1,6 +1,6 @@
 import { MongoNetworkError, MongoServerClosedError, MongoServerError } from 'mongodb';
 import { BadRequestException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { ConflictError, DomainError, toProblem, ValidationError } from '@app/errors';
+import { ConflictError, DomainError, toProblem, urlPath, ValidationError } from '@app/errors';
 
 describe('toProblem', () => {
   it('maps a domain error to its code, status and field list', () => {
@@ -89,5 +89,14 @@ describe('toProblem', () => {
     const error = Object.assign(new Error('boom'), { statusCode: 500 });
     expect(toProblem(error).problem.status).toBe(500);
     expect(new DomainError('x', 418, 'Teapot').status).toBe(418);
+  });
+});
+
+describe('urlPath', () => {
+  it('keeps the path of a URL and drops its query string, which may carry secrets', () => {
+    expect(urlPath('/todos/1')).toBe('/todos/1');
+    expect(urlPath('/auth/verify?access_token=secret')).toBe('/auth/verify');
+    expect(urlPath('/a?b=1?c=2')).toBe('/a');
+    expect(urlPath('?only=query')).toBe('');
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type FieldProblem } from './domain.error';
-import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType } from './problem';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, urlPath } from './problem';
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -224,7 +224,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const { problem, unexpected } = toProblem(exception, request.url?.split('?')[0]);
+    const { problem, unexpected } = toProblem(
+      exception,
+      request.url === undefined ? undefined : urlPath(request.url),
+    );
     const requestId = (request.raw as { id?: unknown }).id;
     if (typeof requestId === 'string' || typeof requestId === 'number') {
       problem.requestId = String(requestId);

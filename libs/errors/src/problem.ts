@@ -15,6 +15,15 @@ export interface ProblemDetails {
   [extension: string]: unknown;
 }
 
+/**
+ * The path of a request URL without its query string, which may carry secrets (`?access_token=`):
+ * what problem `instance` fields and log lines show.
+ */
+export function urlPath(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 export function problemType(code: string): string {
   return `${PROBLEM_TYPE_BASE}${code}`;
 }

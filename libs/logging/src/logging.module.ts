@@ -5,6 +5,7 @@ import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import type { CommonConfig } from '@app/config';
+import { urlPath } from '@app/errors';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -28,7 +29,7 @@ export function requestId(req: IncomingMessage & { id?: unknown }): string {
 
 /** Query strings may carry secrets (a token in `?access_token=`): logs keep the path only. */
 export function withoutQuery(url: unknown): unknown {
-  return typeof url === 'string' ? url.split('?')[0] : url;
+  return typeof url === 'string' ? urlPath(url) : url;
 }
 
 /** The request headers a log line keeps: enough to trace a call, small enough for the hot paths. */

@@ -5,7 +5,7 @@ import { parse as parseCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Counter } from 'prom-client';
-import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, toProblem } from '@app/errors';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, toProblem, urlPath } from '@app/errors';
 import { InvalidTokenError, type InvalidTokenReason, MAX_TOKEN_LENGTH, TokenVerifier, type VerifiedToken } from '@app/tokens';
 import { VERIFY_RESULTS_METRIC } from './auth.metrics';
 
@@ -38,7 +38,7 @@ export function extractToken(authorization: string | undefined, cookieHeader: st
 
 function pathOf(url: string | undefined): string | undefined {
   // Query strings may carry secrets; keep the path only.
-  return url === undefined ? undefined : url.split('?')[0].slice(0, 512);
+  return url === undefined ? undefined : urlPath(url).slice(0, 512);
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { urlPath } from '@app/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminUiService } from './admin-ui.service';
 
@@ -63,7 +64,7 @@ export async function registerAdminUi(app: NestFastifyApplication): Promise<void
             title: 'Unauthorized',
             status: 401,
             detail: 'the Admin UI requires the configured basic-auth credentials',
-            instance: request.url.split('?')[0],
+            instance: urlPath(request.url),
           });
       }
     });
