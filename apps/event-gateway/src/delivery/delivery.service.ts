@@ -118,6 +118,9 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
   private expiryTimer?: NodeJS.Timeout;
   /** No token of a local socket expires before this (ms since the epoch): until then a check is a comparison. */
   private nextExpiryMs = Number.POSITIVE_INFINITY;
+  /** The two series of METRIC_EVENTS_EMITTED, looked up once rather than per event. */
+  private readonly emittedToUser: { inc(value?: number): void };
+  private readonly emittedInBroadcast: { inc(value?: number): void };
 
   constructor(
     private readonly redis: RedisService,
@@ -125,7 +128,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     private readonly registry: ClientRegistryService,
     config: ConfigService<GatewayConfig, true>,
     @InjectMetric(METRIC_CONNECTED_SOCKETS) private readonly connectedGauge: Gauge,
-    @InjectMetric(METRIC_EVENTS_EMITTED) private readonly emittedCounter: Counter<'kind'>,
+    @InjectMetric(METRIC_EVENTS_EMITTED) emittedCounter: Counter<'kind'>,
     @InjectMetric(METRIC_EVENTS_REPLAYED) private readonly replayedCounter: Counter,
     @InjectMetric(METRIC_EVENTS_RETRIED) private readonly retriedCounter: Counter,
     @InjectMetric(METRIC_DELIVERY_LATENCY) private readonly latency: Histogram,
@@ -134,6 +137,8 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     this.inboxChannel = redis.prefixed(INBOX_CHANNEL);
     this.broadcastChannel = redis.prefixed(BROADCAST_CHANNEL);
     this.revocationChannel = redis.prefixed(REVOCATION_CHANNEL);
+    this.emittedToUser = emittedCounter.labels('user');
+    this.emittedInBroadcast = emittedCounter.labels('broadcast');
   }
 
   async onModuleInit(): Promise<void> {
@@ -302,7 +307,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     const packet = { type: EVENT_PACKET, data: [DOWNSTREAM_EVENT, event], id: namespace._ids++ };
     // `local`: the other replicas emit it themselves (they got the same message).
     namespace.adapter.broadcast(packet, { rooms: new Set(), except: new Set(), flags: { local: true } });
-    this.emittedCounter.inc({ kind: 'broadcast' }, namespace.sockets.size);
+    this.emittedInBroadcast.inc(namespace.sockets.size);
   }
 
   /** A copy of the local sockets of `userId` (a visit may disconnect one and unlink it). */
@@ -477,7 +482,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
     delivery.cursor = seq;
     delivery.inFlight += 1;
     const epoch = delivery.epoch;
-    this.emittedCounter.inc({ kind: 'user' });
+    this.emittedToUser.inc();
     if (seq <= delivery.replayUntil) {
       this.replayedCounter.inc();
     }
