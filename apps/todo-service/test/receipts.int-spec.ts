@@ -1,4 +1,6 @@
+import { getConnectionToken } from '@nestjs/mongoose';
 import Redis from 'ioredis';
+import type { Connection } from 'mongoose';
 import { RECEIPTS_GROUP, RECEIPTS_STREAM, TODO_COMPLETED_EVENT } from '@app/contracts';
 import { serviceEnv, startTestApp, testNamespace, waitFor, type TestApp } from '@app/testing';
 import { ReceiptsConsumer } from '../src/receipts/receipts.consumer';
@@ -111,6 +113,38 @@ describe('delivery receipts (issue 10)', () => {
     });
   });
 
+  it('records receipts of other events while one waits for its event lease', async () => {
+    // At a steady rate the ack often arrives while the completing request still holds the event's
+    // lease (it records the delivery first): that receipt waits, the ones behind it must not.
+    const held = await completedTodo('lease-held');
+    const free = await completedTodo('lease-free');
+    const leases = service!.app.get<Connection>(getConnectionToken()).collection('outbox_leases');
+    await leases.insertOne({
+      _id: held.eventId,
+      holder: 'a completing request',
+      until: new Date(Date.now() + 60_000),
+    } as never);
+    try {
+      await writeReceipt(held.eventId, 'lease-held', new Date().toISOString());
+      await writeReceipt(free.eventId, 'lease-free', new Date().toISOString());
+      await waitFor(
+        async () =>
+          (await call(service!.url, 'GET', `/todos/${free.todoid}`)).body.downstream.status === 'acked',
+        { timeoutMs: 2_000, description: 'the receipt behind the waiting one to be recorded within 2 s' },
+      );
+      expect((await call(service!.url, 'GET', `/todos/${held.todoid}`)).body.downstream.status).not.toBe(
+        'acked',
+      );
+    } finally {
+      await leases.deleteOne({ _id: held.eventId } as never);
+    }
+    await waitFor(
+      async () =>
+        (await call(service!.url, 'GET', `/todos/${held.todoid}`)).body.downstream.status === 'acked',
+      { timeoutMs: 5_000, description: 'the waiting receipt to be recorded once the lease is released' },
+    );
+  });
+
   it('ignores a receipt for an unknown event and acknowledges it in the stream', async () => {
     await writeReceipt('00000000-0000-5000-8000-000000000000', 'nobody', new Date().toISOString());
     await redis.xadd(RECEIPTS_STREAM, '*', 'garbage', 'yes');
@@ -191,7 +225,9 @@ describe('delivery receipts (issue 10)', () => {
       expect(await names()).toContain('stopped-process');
       // Redis adds a consumer to the group when it first receives an entry: give the live one one.
       await writeReceipt('unknown-event-for-the-live-consumer', 'nobody', new Date().toISOString());
-      await waitFor(async () => (await names()).includes(live), { description: 'the live consumer to receive the entry' });
+      await waitFor(async () => (await names()).includes(live), {
+        description: 'the live consumer to receive the entry',
+      });
       await waitFor(async () => !(await names()).includes('stopped-process'), {
         timeoutMs: 15_000,
         description: 'the departed consumer to leave the group',

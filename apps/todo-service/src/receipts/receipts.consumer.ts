@@ -22,11 +22,19 @@ type StreamEntry = [id: string, fields: string[]];
 
 const BLOCK_MS = 1_000;
 const BATCH = 100;
+/** Receipts being recorded at once by one process (each is a few MongoDB operations). */
+const MAX_IN_FLIGHT = 200;
 
 /**
  * Consumes delivery receipts the gateway appends to the Redis stream RECEIPTS_STREAM, with the
  * consumer group RECEIPTS_GROUP: records each on its todo (status `acked`), then XACKs it. An entry
  * is acknowledged only once recorded; entries left by a consumer that died are reclaimed (XAUTOCLAIM).
+ *
+ * Receipts are recorded concurrently (up to MAX_IN_FLIGHT), while the loop goes on reading: each is
+ * for one event and idempotent, and one may wait for its event's lease — the completing request
+ * still recording the delivery, which is common at a steady rate since users ack within
+ * milliseconds. Recorded one after the other, every receipt behind such a one waited too, and at
+ * 100 completions per second the backlog only grew.
  */
 @Injectable()
 export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -41,6 +49,10 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
   private nextClaimAt = 0;
   private nextPruneAt = 0;
   private lastErrorLog = 0;
+  /** Receipts being recorded, by stream entry id (a reclaim may return one of them again). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** The first failure of a receipt recorded in the background, rethrown to the loop (backoff). */
+  private failure?: Error;
 
   constructor(
     private readonly redis: RedisService,
@@ -62,6 +74,7 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
     // Ends a blocking XREADGROUP at once; unacknowledged entries stay pending for another consumer.
     this.blocking?.disconnect();
     await this.running;
+    await Promise.allSettled(this.inFlight.values());
   }
 
   private async loop(): Promise<void> {
@@ -199,19 +212,43 @@ export class ReceiptsConsumer implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
+  /**
+   * Starts recording each entry (waiting only while MAX_IN_FLIGHT are being recorded), and throws
+   * the first failure of an earlier one, if any, so that the loop backs off while MongoDB is down.
+   */
   private async process(entries: StreamEntry[]): Promise<void> {
     for (const [id, fields] of entries) {
-      const receipt = parseReceiptFields(fields);
-      if (receipt && (receipt.type === '' || receipt.type === TODO_COMPLETED_EVENT)) {
-        // Throws while MongoDB is down: the entry stays pending and is retried via reclaim.
-        const recorded = await this.outbox.recordReceipt(receipt.eventId, receipt.ackedDate);
-        if (recorded?.completedAt) {
-          this.ackLatency.observe(
-            Math.max(0, (receipt.ackedDate.getTime() - recorded.completedAt.getTime()) / 1_000),
-          );
-        }
+      if (this.inFlight.has(id)) {
+        continue;
       }
-      await this.redis.client.xack(RECEIPTS_STREAM, RECEIPTS_GROUP, id);
+      while (this.inFlight.size >= MAX_IN_FLIGHT) {
+        await Promise.race(this.inFlight.values());
+      }
+      const task = this.processOne(id, fields)
+        .catch((error: unknown) => {
+          // The entry stays pending and is retried via reclaim.
+          this.failure ??= error instanceof Error ? error : new Error(String(error));
+        })
+        .finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, task);
     }
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+  }
+
+  private async processOne(id: string, fields: string[]): Promise<void> {
+    const receipt = parseReceiptFields(fields);
+    if (receipt && (receipt.type === '' || receipt.type === TODO_COMPLETED_EVENT)) {
+      const recorded = await this.outbox.recordReceipt(receipt.eventId, receipt.ackedDate);
+      if (recorded?.completedAt) {
+        this.ackLatency.observe(
+          Math.max(0, (receipt.ackedDate.getTime() - recorded.completedAt.getTime()) / 1_000),
+        );
+      }
+    }
+    await this.redis.client.xack(RECEIPTS_STREAM, RECEIPTS_GROUP, id);
   }
 }
