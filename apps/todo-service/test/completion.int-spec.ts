@@ -11,7 +11,7 @@ import {
 import mongoose from 'mongoose';
 import { todoService } from '../src/service';
 import { EventReceiver } from './event-receiver';
-import { call, ISO, UUID } from './http';
+import { call, COMPLETION_EVENT_ID, ISO } from './http';
 
 describe('POST /todos/{todoid}/complete/downstream', () => {
   describe('with the Event API up', () => {
@@ -47,7 +47,7 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
       expect(answer.status).toBe(200);
       expect(Object.keys(answer.body).sort()).toEqual(['event', 'todo']);
       const { todo, event } = answer.body;
-      expect(event).toEqual({ id: expect.stringMatching(UUID), status: 'delivered' });
+      expect(event).toEqual({ id: expect.stringMatching(COMPLETION_EVENT_ID), status: 'delivered' });
       expect(todo).toEqual({
         ...created.body,
         completed: true,
@@ -86,7 +86,11 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
         }
       });
       try {
-        const completed = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+        const completed = await call(
+          service.url,
+          'POST',
+          `/todos/${created.body.todoid}/complete/downstream`,
+        );
         expect(completed.status).toBe(200);
       } finally {
         mongoose.set('debug', false);
@@ -165,7 +169,10 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
         const created = await call(service.url, 'POST', '/todos', { userid: 'late', content: { n: 1 } });
         const answer = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
         expect(answer.status).toBe(200);
-        expect(answer.body.event).toEqual({ id: expect.stringMatching(UUID), status: 'pending' });
+        expect(answer.body.event).toEqual({
+          id: expect.stringMatching(COMPLETION_EVENT_ID),
+          status: 'pending',
+        });
         expect(answer.body.todo).toMatchObject({
           completed: true,
           downstream: { eventId: answer.body.event.id, status: 'pending', acknowledgedAt: null },

@@ -34,3 +34,6 @@ export async function call<T = Json>(
 
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A completion event id: todo-<todoid>-<version-5 UUID>. */
+export const COMPLETION_EVENT_ID =
+  /^todo-[1-9][0-9]*-[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

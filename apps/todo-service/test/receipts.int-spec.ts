@@ -1,6 +1,6 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import Redis from 'ioredis';
-import type { Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import { RECEIPTS_GROUP, RECEIPTS_STREAM, TODO_COMPLETED_EVENT } from '@app/contracts';
 import { serviceEnv, startTestApp, testNamespace, waitFor, type TestApp } from '@app/testing';
 import { ReceiptsConsumer } from '../src/receipts/receipts.consumer';
@@ -111,6 +111,30 @@ describe('delivery receipts (issue 10)', () => {
       status: 'acked',
       acknowledgedAt: ackedAt,
     });
+  });
+
+  it('finds the todo of a receipt by primary key: its event id names the todo', async () => {
+    const todo = await completedTodo('by-key');
+    const filters: Array<Record<string, unknown>> = [];
+    mongoose.set('debug', (collection: string, method: string, filter: unknown) => {
+      if (collection === 'todos' && method.startsWith('find')) {
+        filters.push(filter as Record<string, unknown>);
+      }
+    });
+    try {
+      await writeReceipt(todo.eventId, 'by-key', new Date().toISOString());
+      await waitFor(
+        async () =>
+          (await call(service!.url, 'GET', `/todos/${todo.todoid}`)).body.downstream.status === 'acked',
+        { timeoutMs: 2_000, description: 'the todo to show acked' },
+      );
+    } finally {
+      mongoose.set('debug', false);
+    }
+    expect(filters.length).toBeGreaterThan(0);
+    for (const filter of filters) {
+      expect(filter).toMatchObject({ _id: String(todo.todoid), 'downstream.eventId': todo.eventId });
+    }
   });
 
   it('records receipts of other events while one waits for its event lease', async () => {

@@ -30,16 +30,31 @@ export function documentKey(doc: { _id: string; createdAt: Date }): string {
   return `${doc._id}@${doc.createdAt.toISOString()}`;
 }
 
-/**
- * The id of a todo's one completion event, derived from the document's key (`documentKey`): every
- * completion of the same document — concurrent ones included, on any replica — names the same event.
- */
-export function completionEventId(documentId: string): string {
-  const hash = createHash('sha1').update(`downstream:${TODO_COMPLETED_EVENT}:${documentId}`).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50; // version 5 (name-based, SHA-1)
+/** A version-5 (name-based, SHA-1) UUID of `name`. */
+function nameUuid(name: string): string {
+  const hash = createHash('sha1').update(name).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50; // version 5
   hash[8] = (hash[8] & 0x3f) | 0x80; // RFC 4122 variant
   const hex = hash.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The id of a todo's one completion event, `todo-<todoid>-<UUID>`: the UUID derives from the
+ * document's key (`documentKey`), so every completion of the same document — concurrent ones
+ * included, on any replica — names the same event; the prefix names the todo, so that a receipt,
+ * which carries the event id only, finds its todo by primary key.
+ */
+export function completionEventId(doc: { _id: string; createdAt: Date }): string {
+  return `todo-${doc._id}-${nameUuid(`downstream:${TODO_COMPLETED_EVENT}:${documentKey(doc)}`)}`;
+}
+
+const COMPLETION_EVENT_ID =
+  /^todo-([1-9][0-9]{0,15})-[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The `_id` of the todo a completion event id names; undefined for any other id. */
+export function todoKeyOfEvent(eventId: string): string | undefined {
+  return COMPLETION_EVENT_ID.exec(eventId)?.[1];
 }
 
 /** Hands completion events to the Event API, under a lease, with backoff on failure. */
@@ -71,8 +86,11 @@ export class OutboxService {
    */
   async awaitRelease(eventId: string): Promise<void> {
     const deadline = Date.now() + this.settings.leaseMs;
+    // A lease is usually released within milliseconds; a longer wait polls less and less often.
+    let pause = 20;
     while (Date.now() < deadline && (await this.repository.leaseHeld(eventId, new Date()))) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 500);
     }
   }
 
@@ -189,7 +207,11 @@ export class OutboxService {
     eventId: string,
     acknowledgedAt: Date,
   ): Promise<{ completedAt: Date | null } | null> {
-    const doc = await this.repository.findByEventId(eventId);
+    const key = todoKeyOfEvent(eventId);
+    // Ids of another shape (none are minted now) are looked up on the `downstream.eventId` index.
+    const doc = key
+      ? await this.repository.findEvent(key, eventId)
+      : await this.repository.findByEventId(eventId);
     if (!doc) {
       return null;
     }

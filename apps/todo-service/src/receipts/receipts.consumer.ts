@@ -22,8 +22,12 @@ type StreamEntry = [id: string, fields: string[]];
 
 const BLOCK_MS = 1_000;
 const BATCH = 100;
-/** Receipts being recorded at once by one process (each is a few MongoDB operations). */
-const MAX_IN_FLIGHT = 200;
+/**
+ * Receipts being recorded at once by one process (each is a few MongoDB operations, and one waiting
+ * for its event's lease polls it): enough to not queue behind a waiting one, few enough to leave
+ * MongoDB to the completions.
+ */
+const MAX_IN_FLIGHT = 32;
 
 /**
  * Consumes delivery receipts the gateway appends to the Redis stream RECEIPTS_STREAM, with the

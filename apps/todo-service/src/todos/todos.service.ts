@@ -1,12 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { TodoJson } from '@app/contracts';
 import { DependencyUnavailableError, NotFoundError } from '@app/errors';
-import {
-  completionEventId,
-  documentKey,
-  OutboxService,
-  type DeliveryOutcome,
-} from '../outbox/outbox.service';
+import { completionEventId, OutboxService, type DeliveryOutcome } from '../outbox/outbox.service';
 import type { CreateTodoDto } from './dto/create-todo.dto';
 import { DEFAULT_LIMIT, type ListTodosQuery } from './dto/list-todos.query';
 import type { UpdateTodoDto } from './dto/update-todo.dto';
@@ -83,7 +78,7 @@ export class TodosService {
    */
   async complete(todoid: number): Promise<CompletionResult> {
     const found = await this.require(todoid);
-    const eventId = found.downstream?.eventId ?? completionEventId(documentKey(found));
+    const eventId = found.downstream?.eventId ?? completionEventId(found);
     for (let round = 0; round < 3; round += 1) {
       const attempt = await this.outbox.withLease(eventId, async (lease) => {
         const current = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
