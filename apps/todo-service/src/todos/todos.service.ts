@@ -92,33 +92,44 @@ export class TodosService {
             this.outbox.takeOverAt(now),
             lease,
           );
-          if (started) {
-            await this.outbox.deliverStarted(started);
-            return;
+          if (started?.downstream) {
+            // The todo as the delivery left it: no need to read it again.
+            const outcome = (await this.outbox.deliverStarted(started)) ?? started.downstream.status;
+            return this.completionResult({
+              ...started,
+              downstream: { ...started.downstream, status: outcome },
+            });
           }
         } else if (!current.completed) {
           await this.repository.recomplete(current._id, now);
         }
         const doc = (await this.repository.findById(current._id)) ?? this.throwNotFound(todoid);
         await this.outbox.deliverHeld(doc, lease);
+        return undefined;
       });
+      if (attempt.acquired && attempt.value) {
+        return attempt.value;
+      }
       if (!attempt.acquired) {
         await this.outbox.awaitRelease(eventId);
       }
       const doc = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
       if (doc.downstream) {
-        const todo = toTodoResponse(doc);
-        const status = todo.downstream?.status ?? 'pending';
-        return {
-          todo,
-          event: { id: doc.downstream.eventId, status: status === 'acked' ? 'delivered' : status },
-        };
+        return this.completionResult({ ...doc, downstream: doc.downstream });
       }
     }
     throw new DependencyUnavailableError(
       'mongodb',
       `todo ${todoid} is being completed by another request, retry`,
     );
+  }
+
+  private completionResult(
+    doc: TodoRecord & { downstream: NonNullable<TodoRecord['downstream']> },
+  ): CompletionResult {
+    const todo = toTodoResponse(doc);
+    const status = todo.downstream?.status ?? 'pending';
+    return { todo, event: { id: doc.downstream.eventId, status: status === 'acked' ? 'delivered' : status } };
   }
 
   private async require(todoid: number): Promise<TodoRecord> {
