@@ -3,7 +3,10 @@ import { DELIVERY_STATUSES, type DeliveryStatus } from '@app/contracts';
 import { CONTENT_EXAMPLE } from './create-todo.dto';
 
 export class DownstreamResponse {
-  @ApiProperty({ example: '3f2c9a4e-1b7d-5c2e-9f10-6a8b7c6d5e4f' })
+  @ApiProperty({
+    example: 'todo-87-3f2c9a4e-1b7d-5c2e-9f10-6a8b7c6d5e4f',
+    description: 'The id of the todo.completed event: `todo-<todoid>-<UUID>`.',
+  })
   eventId!: string;
 
   @ApiProperty({
@@ -49,8 +52,8 @@ export class TodoResponse {
 
 export class CompletionEventResponse {
   @ApiProperty({
-    example: '3f2c9a4e-1b7d-5c2e-9f10-6a8b7c6d5e4f',
-    description: 'Same id on every completion of the same todo.',
+    example: 'todo-87-3f2c9a4e-1b7d-5c2e-9f10-6a8b7c6d5e4f',
+    description: 'Same id on every completion of the same todo: `todo-<todoid>-<UUID>`.',
   })
   id!: string;
 
