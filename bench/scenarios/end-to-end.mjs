@@ -181,7 +181,7 @@ export async function run(ctx) {
     data: { runs },
     conditions: [
       `open-loop generator (undici, 16 connections) at ${rate}/s for ${seconds} s per round, ${ctx.rounds} rounds interleaved; latency = client receipt − POST send on CLOCK_MONOTONIC; the client acknowledges on receipt`,
-      `${U} users, one socket each, in one client process; todos created just before each round through each chain's own POST /todos`,
+      `${U} users, one socket each, in one client process; each round's ${count} todos seeded just before it into the chain's emptied collection (the todo-service's document model)`,
       'lost = completions answered 200 whose event no client received by the time arrivals stopped for 10 s (at most 30 s after the last answer); receipts = todos whose downstream.status read back as acked (candidate only)',
     ],
   };
