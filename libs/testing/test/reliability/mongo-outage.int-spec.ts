@@ -53,23 +53,23 @@ describe('fault: the MongoDB-protocol server stops during creates and reads', ()
     let phase: Outcome['phase'] = 'before';
     let running = true;
     let sequence = 0;
-    const writer = async (worker: number): Promise<void> => {
+    /** Sends requests one after the other until the test stops, recording each outcome. */
+    const client = async (
+      kind: Outcome['kind'],
+      send: () => ReturnType<typeof requestJson>,
+    ): Promise<void> => {
       while (running) {
         const started = Date.now();
         const at = phase;
-        const n = sequence++;
         try {
-          const response = await requestJson(`${todo.url}/todos`, {
-            body: { userid: `writer-${worker}`, content: { title: `create ${n}`, n } },
-            timeoutMs: BOUND_MS + 5_000,
-          });
+          const response = await send();
           outcomes.push({
             status: response.status,
             ms: Date.now() - started,
             contentType: response.headers.get('content-type'),
             body: response.body,
             phase: at,
-            kind: 'create',
+            kind,
           });
         } catch (error) {
           outcomes.push({
@@ -78,39 +78,23 @@ describe('fault: the MongoDB-protocol server stops during creates and reads', ()
             contentType: null,
             body: String(error),
             phase: at,
-            kind: 'create',
+            kind,
           });
         }
       }
     };
+    const writer = (worker: number): Promise<void> =>
+      client('create', () => {
+        const n = sequence++;
+        return requestJson(`${todo.url}/todos`, {
+          body: { userid: `writer-${worker}`, content: { title: `create ${n}`, n } },
+          timeoutMs: BOUND_MS + 5_000,
+        });
+      });
     // Reads take another path (the driver's own collection handle, not a mongoose query): they too
     // must answer 503, not 500, while the server is gone.
-    const reader = async (todoid: number): Promise<void> => {
-      while (running) {
-        const started = Date.now();
-        const at = phase;
-        try {
-          const response = await requestJson(`${todo.url}/todos/${todoid}`, { timeoutMs: BOUND_MS + 5_000 });
-          outcomes.push({
-            status: response.status,
-            ms: Date.now() - started,
-            contentType: response.headers.get('content-type'),
-            body: response.body,
-            phase: at,
-            kind: 'read',
-          });
-        } catch (error) {
-          outcomes.push({
-            status: -1,
-            ms: Date.now() - started,
-            contentType: null,
-            body: String(error),
-            phase: at,
-            kind: 'read',
-          });
-        }
-      }
-    };
+    const reader = (todoid: number): Promise<void> =>
+      client('read', () => requestJson(`${todo.url}/todos/${todoid}`, { timeoutMs: BOUND_MS + 5_000 }));
     const writers = Promise.all([0, 1, 2, 3].map(writer));
 
     await waitFor(() => outcomes.filter((o) => o.status === 201).length >= 20, {
