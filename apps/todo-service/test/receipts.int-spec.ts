@@ -117,7 +117,8 @@ describe('delivery receipts (issue 10)', () => {
     const todo = await completedTodo('by-key');
     const filters: Array<Record<string, unknown>> = [];
     mongoose.set('debug', (collection: string, method: string, filter: unknown) => {
-      if (collection === 'todos' && method.startsWith('find')) {
+      // findOne: the receipt's read (the outbox dispatcher's periodic poll is a find).
+      if (collection === 'todos' && method === 'findOne') {
         filters.push(filter as Record<string, unknown>);
       }
     });
