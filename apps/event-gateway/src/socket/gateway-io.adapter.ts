@@ -4,7 +4,6 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type Redis from 'ioredis';
-import { isObservable } from 'rxjs';
 import type { Server, ServerOptions } from 'socket.io';
 import type { RedisService } from '@app/redis';
 import type { GatewaySettings } from '../config/gateway.config';
@@ -123,57 +122,19 @@ export class GatewayIoAdapter extends IoAdapter {
   }
 
   /**
-   * Binds the gateway's @SubscribeMessage handlers with one plain listener each. Nest's IoAdapter
-   * builds an RxJS pipeline per connected socket instead (fromEvent + share + first for the
-   * disconnect, fromEvent + mergeMap + takeUntil + a subscription per handler): in heap snapshots
-   * at 2,000 idle sockets that was 4 Observables, 4 OperatorSubscribers, 2 SafeSubscribers, a
-   * Subject and ~30 closures with their contexts per socket, most of the gateway's ~9 KB per socket
-   * over raw socket.io, for a handler (reauthenticate) that runs about once per token lifetime.
-   * The answer semantics stay Nest's: a `{ event, data }` result is emitted as that event, any other
-   * non-nil result goes to the client's ack (unless the handler acks itself with @Ack), an
-   * Observable result answers once per value, and nothing is answered after a disconnect.
-   * Each handler still costs a listener closure and Nest's handler bound to the socket, per socket:
-   * DownstreamGateway has no @SubscribeMessage handler for that reason.
+   * Binds nothing per socket. Nest's IoAdapter builds an RxJS pipeline per connected socket here, even
+   * for a gateway without handlers (fromEvent + share + first for the disconnect, fromEvent + mergeMap
+   * + takeUntil + a subscription per handler): in heap snapshots at 2,000 idle sockets that was 4
+   * Observables, 4 OperatorSubscribers, 2 SafeSubscribers, a Subject and ~30 closures with their
+   * contexts per socket, most of the gateway's ~9 KB per socket over raw socket.io. The gateways
+   * served by this adapter listen for their events themselves, with listeners shared by every socket
+   * (see DownstreamGateway); a `@SubscribeMessage` handler would never be called, so it is refused.
    */
-  override bindMessageHandlers(socket: NestSocket, handlers: MessageMappingProperties[]): void {
-    for (const { message, callback, isAckHandledManually } of handlers) {
-      socket.on(message as string, (...args: unknown[]) => {
-        // Nest's fromEvent hands one argument as itself and several as an array.
-        const payload: { data: unknown; ack?: unknown } = this.mapPayload(args.length > 1 ? args : args[0]);
-        const { data, ack } = payload;
-        const respond = (response: unknown): void => {
-          answer(socket, response, isAckHandledManually ? undefined : ack);
-        };
-        Promise.resolve(callback(data, ack)).then(
-          (result: unknown) => {
-            if (isObservable(result)) {
-              result.subscribe({ next: respond, error: (error: unknown) => handlerFailed(message, error) });
-            } else {
-              respond(result);
-            }
-          },
-          (error: unknown) => handlerFailed(message, error),
-        );
-      });
+  override bindMessageHandlers(_socket: NestSocket, handlers: MessageMappingProperties[]): void {
+    if (handlers.length > 0) {
+      throw new Error(
+        `GatewayIoAdapter binds no @SubscribeMessage handlers (${handlers.map((h) => String(h.message)).join(', ')}): listen in handleConnection`,
+      );
     }
   }
-}
-
-function answer(socket: NestSocket, response: unknown, ack: unknown): void {
-  if (response === null || response === undefined || socket.disconnected) {
-    return;
-  }
-  const { event, data } = response as { event?: string; data?: unknown };
-  if (event) {
-    socket.emit(event, data);
-  } else if (typeof ack === 'function') {
-    (ack as (value: unknown) => void)(response);
-  }
-}
-
-/** Nest's context already turns handler exceptions into an `exception` event; this is the rest. */
-function handlerFailed(message: unknown, error: unknown): void {
-  logger.warn(
-    `handler of "${String(message)}" failed: ${error instanceof Error ? error.message : String(error)}`,
-  );
 }
