@@ -66,7 +66,6 @@ export function loggedHeaders(headers: Record<string, unknown>): Record<string, 
   return kept;
 }
 
-/** Longest a log line waits in the buffer when traffic is too low to fill it. */
 let isoSecond = Number.NaN;
 let isoPrefix = '';
 
@@ -85,6 +84,7 @@ export function isoTime(now = Date.now()): string {
   return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
 }
 
+/** Longest a log line waits in the buffer when traffic is too low to fill it. */
 const FLUSH_INTERVAL_MS = 250;
 let destination: ReturnType<typeof pino.destination> | undefined;
 
