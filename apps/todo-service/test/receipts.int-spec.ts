@@ -17,8 +17,8 @@ describe('delivery receipts (issue 10)', () => {
     serviceEnv('todo-service', ns, { EVENT_API_URL: receiver.url });
 
   /** Appends a receipt as the gateway does (same key prefix, same fields). */
-  async function writeReceipt(eventId: string, userid: string, ackedAt: string): Promise<void> {
-    await redis.xadd(
+  async function writeReceipt(eventId: string, userid: string, ackedAt: string): Promise<string> {
+    return (await redis.xadd(
       RECEIPTS_STREAM,
       '*',
       'eventId',
@@ -29,7 +29,7 @@ describe('delivery receipts (issue 10)', () => {
       TODO_COMPLETED_EVENT,
       'ackedAt',
       ackedAt,
-    );
+    ))!;
   }
 
   async function completedTodo(
@@ -111,6 +111,58 @@ describe('delivery receipts (issue 10)', () => {
       status: 'acked',
       acknowledgedAt: ackedAt,
     });
+  });
+
+  it('hands a receipt that arrives during the delivery to the delivering request: one write records both', async () => {
+    receiver.hold();
+    const created = await call(service!.url, 'POST', '/todos', { userid: 'handed-over', content: {} });
+    const writes: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => {
+      // Everything but the outbox dispatcher's periodic poll (a find).
+      if (method !== 'find') {
+        writes.push(`${collection}.${method}`);
+      }
+    });
+    try {
+      const completing = call(service!.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+      await waitFor(() => receiver.received.some((e) => e.body.data.todoid === created.body.todoid), {
+        description: 'the event to reach the receiver',
+      });
+      const eventId = receiver.received.find((e) => e.body.data.todoid === created.body.todoid)!.body.id;
+      const ackedAt = new Date().toISOString();
+      const entry = await writeReceipt(eventId, 'handed-over', ackedAt);
+      // The consumer has read the receipt (it is pending in the group) while the delivery waits
+      // for the gateway's answer.
+      await waitFor(
+        async () =>
+          ((await redis.xpending(RECEIPTS_STREAM, RECEIPTS_GROUP, '-', '+', 100)) as Array<[string]>).some(
+            ([id]) => id === entry,
+          ),
+        { description: 'the consumer to read the receipt' },
+      );
+      receiver.release();
+      expect((await completing).status).toBe(200);
+      await waitFor(
+        async () => ((await redis.xpending(RECEIPTS_STREAM, RECEIPTS_GROUP)) as [number])[0] === 0,
+        { description: 'the receipt to be recorded and acknowledged in the stream' },
+      );
+      expect((await call(service!.url, 'GET', `/todos/${created.body.todoid}`)).body.downstream).toEqual({
+        eventId,
+        status: 'acked',
+        acknowledgedAt: ackedAt,
+      });
+    } finally {
+      receiver.release();
+      mongoose.set('debug', false);
+    }
+    // One lease, taken by the completion; the todo written twice (completed, then acked): no
+    // second lease for the receipt, no read of the todo, no separate `delivered` write.
+    expect(writes.sort()).toEqual([
+      'outbox_leases.deleteOne',
+      'outbox_leases.insertOne',
+      'todos.findOneAndUpdate',
+      'todos.updateOne',
+    ]);
   });
 
   it('finds the todo of a receipt by primary key: its event id names the todo', async () => {

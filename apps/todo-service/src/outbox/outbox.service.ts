@@ -21,6 +21,25 @@ export interface Lease {
   until: Date;
 }
 
+/** What `recordReceipt` resolves with: the todo's completion time when this receipt made it `acked`. */
+export type ReceiptResult = { completedAt: Date | null } | null;
+
+/** A receipt waiting for the holder of its event's lease, in this process, to record it. */
+interface WaitingReceipt {
+  acknowledgedAt: Date;
+  resolve: (result: ReceiptResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** An event whose lease this process holds: the receipts that arrived meanwhile, and the todo once delivered. */
+interface HeldEvent {
+  receipts: WaitingReceipt[];
+  /** Settles once the lease is released. */
+  released: Promise<void>;
+  /** The todo as the delivery left it (its event accepted): a receipt needs no read. */
+  accepted?: TodoRecord;
+}
+
 /**
  * A document's identity: its todoid and creation time. A todoid deleted and created again is
  * another document, whose completion is another event (the gateway would drop a reused event id as
@@ -65,6 +84,13 @@ export class OutboxService {
   readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly settings: TodoConfig['outbox'];
   private leases = 0;
+  /**
+   * The events whose lease this process holds now. A receipt for one of them is handed to the
+   * holder instead of contending for the lease: the user usually acknowledges an event while the
+   * request that completed it is still recording the gateway's answer, and the holder then records
+   * both in one write (or the receipt alone, without reading the todo, once the answer is recorded).
+   */
+  private readonly held = new Map<string, HeldEvent>();
 
   constructor(
     private readonly repository: OutboxRepository,
@@ -82,13 +108,22 @@ export class OutboxService {
 
   /**
    * Waits (bounded by the lease time) while another claimant holds the lease of `eventId`, e.g.
-   * a concurrent completion of the same todo delivering it right now.
+   * a concurrent completion of the same todo delivering it right now. When the holder is in this
+   * process, waits for its release without polling.
    */
   async awaitRelease(eventId: string): Promise<void> {
     const deadline = Date.now() + this.settings.leaseMs;
     // A lease is usually released within milliseconds; a longer wait polls less and less often.
     let pause = 20;
-    while (Date.now() < deadline && (await this.repository.leaseHeld(eventId, new Date()))) {
+    for (;;) {
+      const local = this.held.get(eventId);
+      if (local) {
+        await local.released;
+        return;
+      }
+      if (Date.now() >= deadline || !(await this.repository.leaseHeld(eventId, new Date()))) {
+        return;
+      }
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, 500);
     }
@@ -111,11 +146,61 @@ export class OutboxService {
     if (!(await this.repository.acquireLease(eventId, lease.holder, now, lease.until))) {
       return { acquired: false };
     }
+    let release!: () => void;
+    const event: HeldEvent = { receipts: [], released: new Promise<void>((resolve) => (release = resolve)) };
+    this.held.set(eventId, event);
     try {
       return { acquired: true, value: await work(lease) };
     } finally {
-      await this.repository.releaseLease(eventId, lease.holder).catch(() => undefined);
+      try {
+        // Receipts handed over meanwhile are recorded before the lease goes (none can be added
+        // between the last check and the removal from `held`: no await in between).
+        while (event.receipts.length > 0) {
+          await this.recordWaiting(eventId, event);
+        }
+      } finally {
+        this.held.delete(eventId);
+        await this.repository.releaseLease(eventId, lease.holder).catch(() => undefined);
+        release();
+      }
     }
+  }
+
+  /** Hands a receipt to this process's holder of the event's lease, if any. */
+  private handOver(eventId: string, acknowledgedAt: Date): Promise<ReceiptResult> | undefined {
+    const event = this.held.get(eventId);
+    return event
+      ? new Promise<ReceiptResult>((resolve, reject) => event.receipts.push({ acknowledgedAt, resolve, reject }))
+      : undefined;
+  }
+
+  /**
+   * Records the receipts handed over for `event` (the caller holds its lease): the first one
+   * decides; any other is a duplicate of an acknowledged event.
+   */
+  private async recordWaiting(eventId: string, event: HeldEvent): Promise<void> {
+    const waiting = event.receipts.splice(0);
+    const [first] = waiting;
+    try {
+      const accepted = event.accepted;
+      const result = accepted
+        ? await this.acked(accepted, first.acknowledgedAt)
+        : await this.markReceipt(eventId, first.acknowledgedAt);
+      first.resolve(result);
+      for (const duplicate of waiting.slice(1)) {
+        duplicate.resolve(null);
+      }
+    } catch (error) {
+      for (const receipt of waiting) {
+        receipt.reject(error);
+      }
+    }
+  }
+
+  /** Marks `doc`'s event acked (the caller holds its lease and knows the todo). */
+  private async acked(doc: TodoRecord, acknowledgedAt: Date): Promise<ReceiptResult> {
+    const changed = await this.repository.markAcked(doc._id, doc.downstream!.eventId, acknowledgedAt);
+    return changed ? { completedAt: doc.completedAt ? new Date(doc.completedAt) : null } : null;
   }
 
   /**
@@ -164,7 +249,18 @@ export class OutboxService {
         data,
       });
       const status = accepted.delivered > 0 ? 'delivered' : 'stored';
-      await this.repository.markAccepted(doc._id, downstream.eventId, status);
+      const event = this.held.get(downstream.eventId);
+      const waiting = event?.receipts.splice(0) ?? [];
+      if (waiting.length > 0) {
+        // The user acknowledged the event before the gateway's answer came back: one write
+        // records both (acked is past delivered).
+        await this.settle(waiting, () => this.acked(doc, waiting[0].acknowledgedAt));
+      } else {
+        await this.repository.markAccepted(doc._id, downstream.eventId, status);
+        if (event) {
+          event.accepted = doc;
+        }
+      }
       this.deliveries.inc({ result: status });
       return status;
     } catch (error) {
@@ -180,6 +276,22 @@ export class OutboxService {
     }
   }
 
+  /** Runs the write that records `waiting[0]`, and answers every waiting receipt with its outcome. */
+  private async settle(waiting: WaitingReceipt[], record: () => Promise<ReceiptResult>): Promise<void> {
+    try {
+      const result = await record();
+      waiting[0].resolve(result);
+      for (const duplicate of waiting.slice(1)) {
+        duplicate.resolve(null);
+      }
+    } catch (error) {
+      for (const receipt of waiting) {
+        receipt.reject(error);
+      }
+      throw error;
+    }
+  }
+
   findDue(limit: number): Promise<TodoRecord[]> {
     return this.repository.findDue(new Date(), limit);
   }
@@ -188,25 +300,30 @@ export class OutboxService {
    * Records a user's acknowledgement. Returns the todo's completion time when this call moved the
    * status to `acked`, null when the event is unknown or was acked already.
    */
-  async recordReceipt(eventId: string, acknowledgedAt: Date): Promise<{ completedAt: Date | null } | null> {
+  async recordReceipt(eventId: string, acknowledgedAt: Date): Promise<ReceiptResult> {
     // Under the event's lease, like deliveries: a delivery in flight records its outcome first, so
     // the two writes never interleave (a conditional update is not atomic on every MongoDB-protocol
-    // server, and a late `delivered` must not overwrite `acked`). A lease left by a dead holder
-    // expires and is taken over.
+    // server, and a late `delivered` must not overwrite `acked`). When this process holds the
+    // lease, its holder records the receipt; a lease left by a dead holder expires and is taken over.
     for (let attempt = 0; attempt < 3; attempt += 1) {
+      const handed = this.handOver(eventId, acknowledgedAt);
+      if (handed) {
+        return handed;
+      }
       const held = await this.withLease(eventId, () => this.markReceipt(eventId, acknowledgedAt));
       if (held.acquired) {
         return held.value;
+      }
+      const late = this.handOver(eventId, acknowledgedAt);
+      if (late) {
+        return late;
       }
       await this.awaitRelease(eventId);
     }
     return this.markReceipt(eventId, acknowledgedAt);
   }
 
-  private async markReceipt(
-    eventId: string,
-    acknowledgedAt: Date,
-  ): Promise<{ completedAt: Date | null } | null> {
+  private async markReceipt(eventId: string, acknowledgedAt: Date): Promise<ReceiptResult> {
     const key = todoKeyOfEvent(eventId);
     // Ids of another shape (none are minted now) are looked up on the `downstream.eventId` index.
     const doc = key

@@ -186,7 +186,7 @@ export class TodosRepository implements OnModuleInit {
    * never finished (its process died).
    */
   startCompletion(
-    id: string,
+    doc: { _id: string; createdAt: Date },
     eventId: string,
     now: Date,
     firstRetryAt: Date,
@@ -194,7 +194,8 @@ export class TodosRepository implements OnModuleInit {
   ): Promise<TodoRecord | null> {
     return this.todos
       .findOneAndUpdate(
-        { _id: id, downstream: { $exists: false } },
+        // The same document (a todoid deleted and created again is another one, with another event).
+        { _id: doc._id, createdAt: doc.createdAt, downstream: { $exists: false } },
         {
           $set: {
             completed: true,

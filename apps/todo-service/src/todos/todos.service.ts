@@ -81,12 +81,13 @@ export class TodosService {
     const eventId = found.downstream?.eventId ?? completionEventId(found);
     for (let round = 0; round < 3; round += 1) {
       const attempt = await this.outbox.withLease(eventId, async (lease) => {
-        const current = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
         const now = new Date();
-        if (!current.downstream) {
+        if (!found.downstream) {
           // The usual case: one write completes the todo, creates its event and names its holder.
+          // It is conditional on the document read above still having no event, so no read is
+          // needed under the lease.
           const started = await this.repository.startCompletion(
-            current._id,
+            found,
             eventId,
             now,
             this.outbox.takeOverAt(now),
@@ -100,7 +101,9 @@ export class TodosService {
               downstream: { ...started.downstream, status: outcome },
             });
           }
-        } else if (!current.completed) {
+        }
+        const current = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
+        if (current.downstream && !current.completed) {
           await this.repository.recomplete(current._id, now);
         }
         const doc = (await this.repository.findById(current._id)) ?? this.throwNotFound(todoid);
