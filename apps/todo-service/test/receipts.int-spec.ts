@@ -155,14 +155,58 @@ describe('delivery receipts (issue 10)', () => {
       receiver.release();
       mongoose.set('debug', false);
     }
-    // One lease, taken by the completion; the todo written twice (completed, then acked): no
-    // second lease for the receipt, no read of the todo, no separate `delivered` write.
-    expect(writes.sort()).toEqual([
-      'outbox_leases.deleteOne',
-      'outbox_leases.insertOne',
-      'todos.findOneAndUpdate',
-      'todos.updateOne',
-    ]);
+    // The todo written twice (completed, then acked): no lease document for the completion or
+    // the receipt, no read of the todo, no separate `delivered` write.
+    expect(writes.sort()).toEqual(['todos.findOneAndUpdate', 'todos.updateOne']);
+  });
+
+  it('waits for a first completion that another replica is delivering before recording its receipt', async () => {
+    const todo = await completedTodo('other-replica');
+    const todos = service!.app.get<Connection>(getConnectionToken()).collection('todos');
+    // As another replica leaves the todo while its completing request waits for the gateway:
+    // pending, with that request named as the holder until a time still to come.
+    await todos.updateOne({ _id: String(todo.todoid) } as never, {
+      $set: {
+        'downstream.status': 'pending',
+        'downstream.lockedBy': 'another replica',
+        'downstream.lockedUntil': new Date(Date.now() + 60_000),
+      },
+    });
+    const operations: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => {
+      // Not `find`: the outbox dispatcher's periodic poll.
+      if (collection === 'todos' && method !== 'find') {
+        operations.push(method);
+      }
+    });
+    const ackedAt = new Date().toISOString();
+    try {
+      await writeReceipt(todo.eventId, 'other-replica', ackedAt);
+      // The receipt reads the todo, sees the delivery in flight, and looks again later, without
+      // writing (a receipt that did not wait would write acked after its first read).
+      await waitFor(() => operations.filter((m) => m === 'findOne').length >= 2, {
+        timeoutMs: 5_000,
+        description: 'the receipt to look at the todo twice',
+      });
+      expect(operations.filter((m) => m !== 'findOne')).toEqual([]);
+    } finally {
+      mongoose.set('debug', false);
+    }
+    // That replica records the gateway's answer (unconditionally here, as a write that is not
+    // atomic with its condition may on some MongoDB-protocol servers).
+    await todos.updateOne({ _id: String(todo.todoid) } as never, {
+      $set: { 'downstream.status': 'delivered', 'downstream.lockedBy': null, 'downstream.lockedUntil': null },
+    });
+    await waitFor(
+      async () =>
+        (await call(service!.url, 'GET', `/todos/${todo.todoid}`)).body.downstream.status === 'acked',
+      { timeoutMs: 5_000, description: 'the receipt to be recorded once the delivery is' },
+    );
+    expect((await call(service!.url, 'GET', `/todos/${todo.todoid}`)).body.downstream).toEqual({
+      eventId: todo.eventId,
+      status: 'acked',
+      acknowledgedAt: ackedAt,
+    });
   });
 
   it('finds the todo of a receipt by primary key: its event id names the todo', async () => {

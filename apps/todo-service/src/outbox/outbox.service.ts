@@ -24,6 +24,9 @@ export interface Lease {
 /** What `recordReceipt` resolves with: the todo's completion time when this receipt made it `acked`. */
 export type ReceiptResult = { completedAt: Date | null } | null;
 
+/** What a receipt finds when a first completion in another process is delivering its event. */
+const DELIVERING = Symbol('delivering');
+
 /** A receipt waiting for the holder of its event's lease, in this process, to record it. */
 interface WaitingReceipt {
   acknowledgedAt: Date;
@@ -129,40 +132,90 @@ export class OutboxService {
     }
   }
 
+  private newLease(): Lease {
+    this.leases += 1;
+    return {
+      holder: `${this.instanceId}#${this.leases}`,
+      until: new Date(Date.now() + this.settings.leaseMs),
+    };
+  }
+
+  /** Claims `eventId` in this process (undefined when a request or receipt here has it already). */
+  private hold(eventId: string): { event: HeldEvent; release: () => void } | undefined {
+    if (this.held.has(eventId)) {
+      return undefined;
+    }
+    let release!: () => void;
+    const event: HeldEvent = { receipts: [], released: new Promise<void>((resolve) => (release = resolve)) };
+    this.held.set(eventId, event);
+    return { event, release };
+  }
+
+  /** Records the receipts handed over meanwhile, then gives the claim (and the lease document, if any) up. */
+  private async letGo(
+    eventId: string,
+    claim: { event: HeldEvent; release: () => void },
+    releaseLease?: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      // None can be added between the last check and the removal from `held`: no await in between.
+      while (claim.event.receipts.length > 0) {
+        await this.recordWaiting(eventId, claim.event);
+      }
+    } finally {
+      this.held.delete(eventId);
+      await releaseLease?.().catch(() => undefined);
+      claim.release();
+    }
+  }
+
   /**
    * Runs `work` while holding the lease of `eventId`: an insert keyed by the event id that only
-   * one claimant (request or dispatcher, on any replica) wins. `acquired: false` when another holds it.
+   * one claimant (request, receipt or dispatcher, on any replica) wins. `acquired: false` when
+   * another holds it.
    */
   async withLease<T>(
     eventId: string,
     work: (lease: Lease) => Promise<T>,
   ): Promise<{ acquired: true; value: T } | { acquired: false }> {
-    this.leases += 1;
-    const now = new Date();
-    const lease: Lease = {
-      holder: `${this.instanceId}#${this.leases}`,
-      until: new Date(now.getTime() + this.settings.leaseMs),
-    };
-    if (!(await this.repository.acquireLease(eventId, lease.holder, now, lease.until))) {
+    if (this.held.has(eventId)) {
       return { acquired: false };
     }
-    let release!: () => void;
-    const event: HeldEvent = { receipts: [], released: new Promise<void>((resolve) => (release = resolve)) };
-    this.held.set(eventId, event);
+    const lease = this.newLease();
+    if (!(await this.repository.acquireLease(eventId, lease.holder, new Date(), lease.until))) {
+      return { acquired: false };
+    }
+    const releaseLease = () => this.repository.releaseLease(eventId, lease.holder);
+    const claim = this.hold(eventId);
+    if (!claim) {
+      // A first completion here claimed it during the insert.
+      await releaseLease().catch(() => undefined);
+      return { acquired: false };
+    }
     try {
       return { acquired: true, value: await work(lease) };
     } finally {
-      try {
-        // Receipts handed over meanwhile are recorded before the lease goes (none can be added
-        // between the last check and the removal from `held`: no await in between).
-        while (event.receipts.length > 0) {
-          await this.recordWaiting(eventId, event);
-        }
-      } finally {
-        this.held.delete(eventId);
-        await this.repository.releaseLease(eventId, lease.holder).catch(() => undefined);
-        release();
-      }
+      await this.letGo(eventId, claim, releaseLease);
+    }
+  }
+
+  /**
+   * Runs the first completion of an event: claimed in this process only, without a lease
+   * document, because its write decides between replicas (conditional on the todo having no event
+   * yet, it names the holder and until when in the todo, where receipts and the dispatcher see it).
+   */
+  async withFirstCompletion<T>(
+    eventId: string,
+    work: (lease: Lease) => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    const claim = this.hold(eventId);
+    if (!claim) {
+      return { acquired: false };
+    }
+    try {
+      return { acquired: true, value: await work(this.newLease()) };
+    } finally {
+      await this.letGo(eventId, claim);
     }
   }
 
@@ -170,7 +223,9 @@ export class OutboxService {
   private handOver(eventId: string, acknowledgedAt: Date): Promise<ReceiptResult> | undefined {
     const event = this.held.get(eventId);
     return event
-      ? new Promise<ReceiptResult>((resolve, reject) => event.receipts.push({ acknowledgedAt, resolve, reject }))
+      ? new Promise<ReceiptResult>((resolve, reject) =>
+          event.receipts.push({ acknowledgedAt, resolve, reject }),
+        )
       : undefined;
   }
 
@@ -186,7 +241,7 @@ export class OutboxService {
       const result = accepted
         ? await this.acked(accepted, first.acknowledgedAt)
         : await this.markReceipt(eventId, first.acknowledgedAt);
-      first.resolve(result);
+      first.resolve(result === DELIVERING ? null : result);
       for (const duplicate of waiting.slice(1)) {
         duplicate.resolve(null);
       }
@@ -304,26 +359,40 @@ export class OutboxService {
     // Under the event's lease, like deliveries: a delivery in flight records its outcome first, so
     // the two writes never interleave (a conditional update is not atomic on every MongoDB-protocol
     // server, and a late `delivered` must not overwrite `acked`). When this process holds the
-    // lease, its holder records the receipt; a lease left by a dead holder expires and is taken over.
-    for (let attempt = 0; attempt < 3; attempt += 1) {
+    // event, its holder records the receipt; a first completion delivering it in another process
+    // shows in the todo (pending, locked) and is waited for; a lease or lock left by a dead holder
+    // expires.
+    const deadline = Date.now() + 2 * this.settings.leaseMs;
+    let pause = 20;
+    while (Date.now() < deadline) {
       const handed = this.handOver(eventId, acknowledgedAt);
       if (handed) {
         return handed;
       }
-      const held = await this.withLease(eventId, () => this.markReceipt(eventId, acknowledgedAt));
-      if (held.acquired) {
+      const held = await this.withLease(eventId, () => this.markReceipt(eventId, acknowledgedAt, true));
+      if (held.acquired && held.value !== DELIVERING) {
         return held.value;
       }
-      const late = this.handOver(eventId, acknowledgedAt);
-      if (late) {
-        return late;
+      if (held.acquired) {
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        pause = Math.min(pause * 2, 500);
+      } else {
+        await this.awaitRelease(eventId);
       }
-      await this.awaitRelease(eventId);
     }
-    return this.markReceipt(eventId, acknowledgedAt);
+    const result = await this.markReceipt(eventId, acknowledgedAt, false);
+    return result === DELIVERING ? null : result;
   }
 
-  private async markReceipt(eventId: string, acknowledgedAt: Date): Promise<ReceiptResult> {
+  /**
+   * Marks the event acked, unless (`waitForDelivery`) another process is delivering it now: then
+   * DELIVERING, and nothing written.
+   */
+  private async markReceipt(
+    eventId: string,
+    acknowledgedAt: Date,
+    waitForDelivery = false,
+  ): Promise<ReceiptResult | typeof DELIVERING> {
     const key = todoKeyOfEvent(eventId);
     // Ids of another shape (none are minted now) are looked up on the `downstream.eventId` index.
     const doc = key
@@ -331,6 +400,15 @@ export class OutboxService {
       : await this.repository.findByEventId(eventId);
     if (!doc) {
       return null;
+    }
+    const { status, lockedUntil } = doc.downstream ?? {};
+    if (
+      waitForDelivery &&
+      status === 'pending' &&
+      lockedUntil &&
+      new Date(lockedUntil).getTime() > Date.now()
+    ) {
+      return DELIVERING;
     }
     const changed = await this.repository.markAcked(doc._id, eventId, acknowledgedAt);
     return changed ? { completedAt: doc.completedAt ? new Date(doc.completedAt) : null } : null;

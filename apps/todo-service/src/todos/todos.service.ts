@@ -71,40 +71,45 @@ export class TodosService {
 
   /**
    * Completes a todo and hands its one `todo.completed` event to the Event API. The completion and
-   * the outbox entry are one conditional single-document write, made under the event's lease (its
-   * id derives from the document, so concurrent completions contend for the same lease); delivery
-   * is attempted at once and, if the gateway is unreachable, retried by the outbox dispatcher.
-   * A request that finds the lease taken waits for that holder and reports its outcome.
+   * the outbox entry are one conditional single-document write (its event id derives from the
+   * document, so concurrent completions, on any replica, name the same event); delivery is
+   * attempted at once and, if the gateway is unreachable, retried by the outbox dispatcher.
+   * A request that finds the event being delivered waits for that delivery and reports its outcome.
    */
   async complete(todoid: number): Promise<CompletionResult> {
     const found = await this.require(todoid);
     const eventId = found.downstream?.eventId ?? completionEventId(found);
+    if (!found.downstream) {
+      // The usual case: claimed in this process, one write completes the todo, creates its event
+      // and names its holder; no read under the claim, no lease document (see withFirstCompletion).
+      const first = await this.outbox.withFirstCompletion(eventId, (lease) =>
+        this.startAndDeliver(found, eventId, lease),
+      );
+      if (first.acquired && first.value) {
+        return first.value;
+      }
+      if (!first.acquired) {
+        await this.outbox.awaitRelease(eventId);
+      }
+    }
     for (let round = 0; round < 3; round += 1) {
+      const before = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
+      if (
+        before.downstream?.eventId === eventId &&
+        before.completed &&
+        before.downstream.status !== 'pending'
+      ) {
+        // Completed and handed over already: nothing to do but report it.
+        return this.completionResult({ ...before, downstream: before.downstream });
+      }
       const attempt = await this.outbox.withLease(eventId, async (lease) => {
-        const now = new Date();
-        if (!found.downstream) {
-          // The usual case: one write completes the todo, creates its event and names its holder.
-          // It is conditional on the document read above still having no event, so no read is
-          // needed under the lease.
-          const started = await this.repository.startCompletion(
-            found,
-            eventId,
-            now,
-            this.outbox.takeOverAt(now),
-            lease,
-          );
-          if (started?.downstream) {
-            // The todo as the delivery left it: no need to read it again.
-            const outcome = (await this.outbox.deliverStarted(started)) ?? started.downstream.status;
-            return this.completionResult({
-              ...started,
-              downstream: { ...started.downstream, status: outcome },
-            });
-          }
-        }
         const current = (await this.repository.findById(found._id)) ?? this.throwNotFound(todoid);
-        if (current.downstream && !current.completed) {
-          await this.repository.recomplete(current._id, now);
+        if (!current.downstream) {
+          // Conditional on the document first read: a todoid deleted and created again meanwhile is another todo.
+          return this.startAndDeliver(found, eventId, lease);
+        }
+        if (!current.completed) {
+          await this.repository.recomplete(current._id, new Date());
         }
         const doc = (await this.repository.findById(current._id)) ?? this.throwNotFound(todoid);
         await this.outbox.deliverHeld(doc, lease);
@@ -125,6 +130,32 @@ export class TodosService {
       'mongodb',
       `todo ${todoid} is being completed by another request, retry`,
     );
+  }
+
+  /**
+   * One write completes `doc` (if it still has no event: conditional on the document read, its
+   * creation time included), creates its event and names `lease` its holder; then the delivery.
+   * Undefined when the todo had an event already.
+   */
+  private async startAndDeliver(
+    doc: TodoRecord,
+    eventId: string,
+    lease: { holder: string; until: Date },
+  ): Promise<CompletionResult | undefined> {
+    const now = new Date();
+    const started = await this.repository.startCompletion(
+      doc,
+      eventId,
+      now,
+      this.outbox.takeOverAt(now),
+      lease,
+    );
+    if (!started?.downstream) {
+      return undefined;
+    }
+    // The todo as the delivery left it: no need to read it again.
+    const outcome = (await this.outbox.deliverStarted(started)) ?? started.downstream.status;
+    return this.completionResult({ ...started, downstream: { ...started.downstream, status: outcome } });
   }
 
   private completionResult(
