@@ -160,6 +160,47 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
     });
   });
 
+  describe('with the Event API elsewhere or slow', () => {
+    it('posts under the path of EVENT_API_URL when the gateway is served under a prefix', async () => {
+      const receiver = await new EventReceiver(0, '/gateway').start();
+      const service = await startTestApp(
+        todoService,
+        serviceEnv('todo-service', testNamespace(), { EVENT_API_URL: `${receiver.url}/gateway/` }),
+      );
+      try {
+        const created = await call(service.url, 'POST', '/todos', { userid: 'proxied@example.org', content: {} });
+        const answer = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+        expect(answer.body.event.status).toBe('stored');
+        expect(receiver.received.map((e) => e.path)).toEqual(['/gateway/events/proxied%40example.org/downstream']);
+      } finally {
+        await service.close();
+        await receiver.stop();
+      }
+    });
+
+    it('answers pending once EVENT_API_TIMEOUT_MS has passed without an answer from the gateway', async () => {
+      const receiver = await new EventReceiver().start();
+      receiver.hold();
+      const service = await startTestApp(
+        todoService,
+        serviceEnv('todo-service', testNamespace(), {
+          EVENT_API_URL: receiver.url,
+          EVENT_API_TIMEOUT_MS: '300',
+        }),
+      );
+      try {
+        const created = await call(service.url, 'POST', '/todos', { userid: 'stalled', content: {} });
+        const answer = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+        expect(answer.status).toBe(200);
+        expect(answer.body.event.status).toBe('pending');
+        expect(receiver.ids()).toEqual([answer.body.event.id]);
+      } finally {
+        await service.close();
+        await receiver.stop();
+      }
+    });
+  });
+
   describe('with the Event API down', () => {
     it('answers pending, then delivers the same event exactly once when a receiver starts listening', async () => {
       const ns = testNamespace();

@@ -18,7 +18,11 @@ export class EventReceiver {
   private gate?: Promise<void>;
   private openGate?: () => void;
 
-  constructor(public port = 0) {}
+  /** `prefix`: the path the Event API is served under (as behind a path-routing proxy). */
+  constructor(
+    public port = 0,
+    private readonly prefix = '',
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -63,7 +67,10 @@ export class EventReceiver {
     for await (const chunk of request) {
       chunks.push(chunk as Buffer);
     }
-    const match = /^\/events\/([^/]+)\/downstream$/.exec(request.url ?? '');
+    const url = request.url ?? '';
+    const match = url.startsWith(`${this.prefix}/`)
+      ? /^\/events\/([^/]+)\/downstream$/.exec(url.slice(this.prefix.length))
+      : null;
     if (request.method !== 'POST' || !match) {
       response.writeHead(404).end();
       return;

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { Pool } from 'undici';
 import type { PostEventBody, UserEventAccepted } from '@app/contracts';
 import type { TodoConfig } from '../config/todo.config';
 
@@ -7,34 +8,54 @@ export class EventApiError extends Error {
   override name = 'EventApiError';
 }
 
-/** HTTP client of the event-gateway's internal Event API (SPEC section 4). */
+/** The largest Event API answer read (a 202 body is ~100 bytes; an error body is cut to this). */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * HTTP client of the event-gateway's internal Event API (SPEC section 4), on undici's `Pool`:
+ * kept-alive connections and `request()`, which costs a fraction of the CPU of `fetch` (its WHATWG
+ * streams, Request/Response objects and abort signals were ~15% of a completion's CPU).
+ */
 @Injectable()
-export class EventApiClient {
-  private readonly baseUrl: string;
+export class EventApiClient implements OnApplicationShutdown {
+  private readonly pool: Pool;
+  /** The base URL's path (the gateway may sit under a prefix), without its trailing slash. */
+  private readonly basePath: string;
   private readonly timeoutMs: number;
 
   constructor(config: ConfigService<TodoConfig, true>) {
-    this.baseUrl = config.getOrThrow('eventApi.url', { infer: true });
+    const base = new URL(config.getOrThrow('eventApi.url', { infer: true }));
+    this.basePath = base.pathname.replace(/\/+$/, '');
     this.timeoutMs = config.getOrThrow('eventApi.timeoutMs', { infer: true });
+    this.pool = new Pool(base.origin, { connect: { timeout: this.timeoutMs } });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.close();
   }
 
   /** `POST /events/{userid}/downstream`; resolves with the 202 answer, rejects on anything else. */
   async postUserEvent<T>(userid: string, body: PostEventBody<T>): Promise<UserEventAccepted> {
-    let response: Response;
+    let statusCode: number;
+    let text: string;
     try {
-      response = await fetch(`${this.baseUrl}/events/${encodeURIComponent(userid)}/downstream`, {
+      const response = await this.pool.request({
         method: 'POST',
+        path: `${this.basePath}/events/${encodeURIComponent(userid)}/downstream`,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        // The gateway answers in milliseconds; a stalled one counts as unreachable.
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
       });
+      statusCode = response.statusCode;
+      text = await readText(response.body);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new EventApiError(`event API unreachable: ${cause ?? (error as Error).message}`);
+      const code = (error as { code?: string }).code;
+      throw new EventApiError(`event API unreachable: ${code ?? (error as Error).message}`);
     }
-    const text = await response.text().catch(() => '');
-    if (response.status !== 202) {
-      throw new EventApiError(`event API answered ${response.status}: ${text.slice(0, 200)}`);
+    if (statusCode !== 202) {
+      throw new EventApiError(`event API answered ${statusCode}: ${text.slice(0, 200)}`);
     }
     let answer: Partial<UserEventAccepted> = {};
     try {
@@ -49,4 +70,20 @@ export class EventApiClient {
       stored: true,
     };
   }
+}
+
+/** The answer's body as text, at most MAX_ANSWER_BYTES of it (the rest is discarded). */
+async function readText(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    if (length + chunk.length > MAX_ANSWER_BYTES) {
+      chunks.push(chunk.subarray(0, MAX_ANSWER_BYTES - length));
+      body.destroy();
+      break;
+    }
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
