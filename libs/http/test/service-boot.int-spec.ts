@@ -67,6 +67,30 @@ describe.each(Object.keys(DEPENDENCIES) as ServiceName[])('%s boots against real
     expect((await fetch(`${service.url}/api-docs`)).headers.get('content-type')).toContain('text/html');
   });
 
+  it('counts every response in http_server_request_duration_seconds by method, route and status', async () => {
+    const count = async (route: string, status: number): Promise<number> => {
+      const text = await (await fetch(`${service.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('http_server_request_duration_seconds_count{') &&
+            l.includes('method="GET"') &&
+            l.includes(`route="${route}"`) &&
+            l.includes(`status="${status}"`),
+        );
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    };
+    const live = await count('/health/live', 200);
+    const unmatched = await count('unmatched', 404);
+    for (let i = 0; i < 3; i += 1) {
+      expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+      expect((await fetch(`${service.url}/no-such-route-${i}`)).status).toBe(404);
+    }
+    expect(await count('/health/live', 200)).toBe(live + 3);
+    expect(await count('unmatched', 404)).toBe(unmatched + 3);
+  });
+
   it('answers unknown routes with problem+json and a request id', async () => {
     const response = await fetch(`${service.url}/no-such-route`, { headers: { 'X-Request-Id': 'trace-me-1' } });
     expect(response.status).toBe(404);

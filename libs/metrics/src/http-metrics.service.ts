@@ -6,9 +6,18 @@ import type { Histogram } from 'prom-client';
 
 export const HTTP_DURATION_METRIC = 'http_server_request_duration_seconds';
 
+/** More label combinations than any service has routes × methods × statuses: observed uncached. */
+const MAX_CACHED_SERIES = 1_000;
+
 /** Observes every HTTP response (including those Fastify answers before a handler runs). */
 @Injectable()
 export class HttpMetricsService implements OnModuleInit {
+  /**
+   * The histogram's child per method, route and status: `observe(labels, value)` hashes the labels
+   * (sorting their names) on every call, a child does not.
+   */
+  private readonly series = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @InjectMetric(HTTP_DURATION_METRIC) private readonly duration: Histogram<'method' | 'route' | 'status'>,
@@ -21,10 +30,19 @@ export class HttpMetricsService implements OnModuleInit {
     }
     fastify.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions?.url ?? 'unmatched';
-      this.duration.observe(
-        { method: request.method, route, status: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let series = this.series.get(key);
+      if (!series) {
+        const labels = { method: request.method, route, status: String(reply.statusCode) };
+        if (this.series.size >= MAX_CACHED_SERIES) {
+          this.duration.observe(labels, reply.elapsedTime / 1000);
+          done();
+          return;
+        }
+        series = this.duration.labels(labels);
+        this.series.set(key, series);
+      }
+      series.observe(reply.elapsedTime / 1000);
       done();
     });
   }
