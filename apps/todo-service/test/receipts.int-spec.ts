@@ -188,7 +188,11 @@ describe('delivery receipts (issue 10)', () => {
         timeoutMs: 5_000,
         description: 'the receipt to look at the todo twice',
       });
-      expect(operations.filter((m) => m !== 'findOne')).toEqual([]);
+      // Its only write was the one-step ack, conditional on a delivery that is over: it did not match.
+      expect(operations.filter((m) => m !== 'findOne')).toEqual(['findOneAndUpdate']);
+      expect(await todos.findOne({ _id: String(todo.todoid) } as never)).toMatchObject({
+        downstream: { status: 'pending', acknowledgedAt: null },
+      });
     } finally {
       mongoose.set('debug', false);
     }
@@ -209,12 +213,14 @@ describe('delivery receipts (issue 10)', () => {
     });
   });
 
-  it('finds the todo of a receipt by primary key: its event id names the todo', async () => {
+  it('records the receipt of an accepted event in one write, finding its todo by primary key (its event id names it)', async () => {
     const todo = await completedTodo('by-key');
     const filters: Array<Record<string, unknown>> = [];
+    const operations: string[] = [];
     mongoose.set('debug', (collection: string, method: string, filter: unknown) => {
-      // findOne: the receipt's read (the outbox dispatcher's periodic poll is a find).
-      if (collection === 'todos' && method === 'findOne') {
+      // Not `find`: the outbox dispatcher's periodic poll.
+      if (method !== 'find') {
+        operations.push(`${collection}.${method}`);
         filters.push(filter as Record<string, unknown>);
       }
     });
@@ -228,41 +234,48 @@ describe('delivery receipts (issue 10)', () => {
     } finally {
       mongoose.set('debug', false);
     }
-    expect(filters.length).toBeGreaterThan(0);
-    for (const filter of filters) {
-      expect(filter).toMatchObject({ _id: String(todo.todoid), 'downstream.eventId': todo.eventId });
-    }
+    // The event was accepted and its delivery is over: one conditional write records the receipt,
+    // no lease, no read first.
+    expect(operations).toEqual(['todos.findOneAndUpdate']);
+    expect(filters[0]).toMatchObject({ _id: String(todo.todoid), 'downstream.eventId': todo.eventId });
   });
 
-  it('records receipts of other events while one waits for its event lease', async () => {
-    // At a steady rate the ack often arrives while the completing request still holds the event's
-    // lease (it records the delivery first): that receipt waits, the ones behind it must not.
-    const held = await completedTodo('lease-held');
-    const free = await completedTodo('lease-free');
-    const leases = service!.app.get<Connection>(getConnectionToken()).collection('outbox_leases');
-    await leases.insertOne({
-      _id: held.eventId,
-      holder: 'a completing request',
-      until: new Date(Date.now() + 60_000),
-    } as never);
+  it('records receipts of other events while one waits for its event', async () => {
+    // A receipt may have to wait (another replica is delivering its event): the ones behind it must not.
+    const held = await completedTodo('delivery-elsewhere');
+    const free = await completedTodo('delivery-over');
+    const todos = service!.app.get<Connection>(getConnectionToken()).collection('todos');
+    await todos.updateOne({ _id: String(held.todoid) } as never, {
+      $set: {
+        'downstream.status': 'pending',
+        'downstream.lockedBy': 'another replica',
+        'downstream.lockedUntil': new Date(Date.now() + 60_000),
+      },
+    });
     try {
-      await writeReceipt(held.eventId, 'lease-held', new Date().toISOString());
-      await writeReceipt(free.eventId, 'lease-free', new Date().toISOString());
+      await writeReceipt(held.eventId, 'delivery-elsewhere', new Date().toISOString());
+      await writeReceipt(free.eventId, 'delivery-over', new Date().toISOString());
       await waitFor(
         async () =>
           (await call(service!.url, 'GET', `/todos/${free.todoid}`)).body.downstream.status === 'acked',
         { timeoutMs: 2_000, description: 'the receipt behind the waiting one to be recorded within 2 s' },
       );
-      expect((await call(service!.url, 'GET', `/todos/${held.todoid}`)).body.downstream.status).not.toBe(
-        'acked',
+      expect((await call(service!.url, 'GET', `/todos/${held.todoid}`)).body.downstream.status).toBe(
+        'pending',
       );
     } finally {
-      await leases.deleteOne({ _id: held.eventId } as never);
+      await todos.updateOne({ _id: String(held.todoid) } as never, {
+        $set: {
+          'downstream.status': 'delivered',
+          'downstream.lockedBy': null,
+          'downstream.lockedUntil': null,
+        },
+      });
     }
     await waitFor(
       async () =>
         (await call(service!.url, 'GET', `/todos/${held.todoid}`)).body.downstream.status === 'acked',
-      { timeoutMs: 5_000, description: 'the waiting receipt to be recorded once the lease is released' },
+      { timeoutMs: 5_000, description: 'the waiting receipt to be recorded once the delivery is over' },
     );
   });
 

@@ -131,6 +131,27 @@ export class OutboxRepository {
     return this.todos.findOne({ 'downstream.eventId': eventId }).lean<TodoRecord>().exec();
   }
 
+  /**
+   * The user acknowledged an event the gateway has accepted (`stored` or `delivered`) and no one is
+   * delivering: `acked`, in one conditional write. Returns the todo as it was, or null when the
+   * event is not in that state (pending, being delivered, acked already, unknown).
+   */
+  markAckedIfAccepted(id: string, eventId: string, acknowledgedAt: Date): Promise<TodoRecord | null> {
+    return this.todos
+      .findOneAndUpdate(
+        {
+          _id: id,
+          'downstream.eventId': eventId,
+          'downstream.status': { $in: ['stored', 'delivered'] },
+          'downstream.lockedBy': null,
+        },
+        { $set: { 'downstream.status': 'acked', 'downstream.acknowledgedAt': acknowledgedAt } },
+        { ...BOOKKEEPING, new: false },
+      )
+      .lean<TodoRecord>()
+      .exec();
+  }
+
   /** The user acknowledged the event: `acked`, once. */
   async markAcked(id: string, eventId: string, acknowledgedAt: Date): Promise<boolean> {
     const result = await this.todos

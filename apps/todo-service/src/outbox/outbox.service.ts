@@ -362,12 +362,23 @@ export class OutboxService {
     // event, its holder records the receipt; a first completion delivering it in another process
     // shows in the todo (pending, locked) and is waited for; a lease or lock left by a dead holder
     // expires.
+    const handed = this.handOver(eventId, acknowledgedAt);
+    if (handed) {
+      return handed;
+    }
+    // The usual case otherwise: the event was accepted and its delivery is over, so nothing can
+    // write its status concurrently but another receipt; one conditional write records it.
+    const key = todoKeyOfEvent(eventId);
+    const accepted = key ? await this.repository.markAckedIfAccepted(key, eventId, acknowledgedAt) : null;
+    if (accepted) {
+      return { completedAt: accepted.completedAt ? new Date(accepted.completedAt) : null };
+    }
     const deadline = Date.now() + 2 * this.settings.leaseMs;
     let pause = 20;
     while (Date.now() < deadline) {
-      const handed = this.handOver(eventId, acknowledgedAt);
-      if (handed) {
-        return handed;
+      const waiting = this.handOver(eventId, acknowledgedAt);
+      if (waiting) {
+        return waiting;
       }
       const held = await this.withLease(eventId, () => this.markReceipt(eventId, acknowledgedAt, true));
       if (held.acquired && held.value !== DELIVERING) {
