@@ -15,7 +15,10 @@ const BOOKKEEPING = { timestamps: false } as const;
 
 /**
  * The outbox and receipt state in the todo document (`downstream`). Every status change is a
- * conditional single-document update that only moves the status forward.
+ * conditional single-document update that only moves the status forward. The writes on the path of
+ * every completion and receipt go to the model's collection directly (their values are already of
+ * the stored types; a mongoose Query would cast and copy them first), and leave `updatedAt` alone:
+ * bookkeeping is not a user edit.
  */
 @Injectable()
 export class OutboxRepository {
@@ -84,21 +87,18 @@ export class OutboxRepository {
 
   /** The gateway accepted the event: `stored` or `delivered`, never over a higher status. */
   async markAccepted(id: string, eventId: string, status: 'stored' | 'delivered'): Promise<boolean> {
-    const result = await this.todos
-      .updateOne(
-        { _id: id, 'downstream.eventId': eventId, 'downstream.status': { $in: ranksBelow(status) } },
-        {
-          $set: {
-            'downstream.status': status,
-            'downstream.nextAttemptAt': null,
-            'downstream.lockedUntil': null,
-            'downstream.lockedBy': null,
-            'downstream.lastError': null,
-          },
+    const result = await this.todos.collection.updateOne(
+      { _id: id, 'downstream.eventId': eventId, 'downstream.status': { $in: ranksBelow(status) } } as never,
+      {
+        $set: {
+          'downstream.status': status,
+          'downstream.nextAttemptAt': null,
+          'downstream.lockedUntil': null,
+          'downstream.lockedBy': null,
+          'downstream.lastError': null,
         },
-        BOOKKEEPING,
-      )
-      .exec();
+      },
+    );
     return result.modifiedCount === 1;
   }
 
@@ -137,38 +137,32 @@ export class OutboxRepository {
    * event is not in that state (pending, being delivered, acked already, unknown).
    */
   markAckedIfAccepted(id: string, eventId: string, acknowledgedAt: Date): Promise<TodoRecord | null> {
-    return this.todos
-      .findOneAndUpdate(
-        {
-          _id: id,
-          'downstream.eventId': eventId,
-          'downstream.status': { $in: ['stored', 'delivered'] },
-          'downstream.lockedBy': null,
-        },
-        { $set: { 'downstream.status': 'acked', 'downstream.acknowledgedAt': acknowledgedAt } },
-        { ...BOOKKEEPING, new: false },
-      )
-      .lean<TodoRecord>()
-      .exec();
+    return this.todos.collection.findOneAndUpdate(
+      {
+        _id: id,
+        'downstream.eventId': eventId,
+        'downstream.status': { $in: ['stored', 'delivered'] },
+        'downstream.lockedBy': null,
+      } as never,
+      { $set: { 'downstream.status': 'acked', 'downstream.acknowledgedAt': acknowledgedAt } },
+      { returnDocument: 'before' },
+    ) as Promise<TodoRecord | null>;
   }
 
   /** The user acknowledged the event: `acked`, once. */
   async markAcked(id: string, eventId: string, acknowledgedAt: Date): Promise<boolean> {
-    const result = await this.todos
-      .updateOne(
-        { _id: id, 'downstream.eventId': eventId, 'downstream.status': { $in: ranksBelow('acked') } },
-        {
-          $set: {
-            'downstream.status': 'acked',
-            'downstream.acknowledgedAt': acknowledgedAt,
-            'downstream.nextAttemptAt': null,
-            'downstream.lockedUntil': null,
-            'downstream.lockedBy': null,
-          },
+    const result = await this.todos.collection.updateOne(
+      { _id: id, 'downstream.eventId': eventId, 'downstream.status': { $in: ranksBelow('acked') } } as never,
+      {
+        $set: {
+          'downstream.status': 'acked',
+          'downstream.acknowledgedAt': acknowledgedAt,
+          'downstream.nextAttemptAt': null,
+          'downstream.lockedUntil': null,
+          'downstream.lockedBy': null,
         },
-        BOOKKEEPING,
-      )
-      .exec();
+      },
+    );
     return result.modifiedCount === 1;
   }
 }

@@ -192,30 +192,31 @@ export class TodosRepository implements OnModuleInit {
     firstRetryAt: Date,
     lease: { holder: string; until: Date },
   ): Promise<TodoRecord | null> {
-    return this.todos
-      .findOneAndUpdate(
-        // The same document (a todoid deleted and created again is another one, with another event).
-        { _id: doc._id, createdAt: doc.createdAt, downstream: { $exists: false } },
-        {
-          $set: {
-            completed: true,
-            completedAt: now,
-            downstream: {
-              eventId,
-              status: 'pending',
-              acknowledgedAt: null,
-              attempts: 0,
-              nextAttemptAt: firstRetryAt,
-              lockedUntil: lease.until,
-              lockedBy: lease.holder,
-              lastError: null,
-            },
+    // On the model's collection, not through a mongoose Query: every value is already of its stored
+    // type, and this write is on the hot path of every completion (a Query casts and copies both
+    // documents first).
+    return this.todos.collection.findOneAndUpdate(
+      // The same document (a todoid deleted and created again is another one, with another event).
+      { _id: doc._id, createdAt: doc.createdAt, downstream: { $exists: false } } as never,
+      {
+        $set: {
+          completed: true,
+          completedAt: now,
+          updatedAt: now,
+          downstream: {
+            eventId,
+            status: 'pending',
+            acknowledgedAt: null,
+            attempts: 0,
+            nextAttemptAt: firstRetryAt,
+            lockedUntil: lease.until,
+            lockedBy: lease.holder,
+            lastError: null,
           },
         },
-        { new: true },
-      )
-      .lean<TodoRecord>()
-      .exec();
+      },
+      { returnDocument: 'after' },
+    ) as Promise<TodoRecord | null>;
   }
 
   /** A todo reopened with PUT after its completion is completed again (with its one event). */
