@@ -45,6 +45,24 @@ describe('delivery receipts (issue 10)', () => {
     };
   }
 
+  function todosCollection(): ReturnType<Connection['collection']> {
+    return service!.app.get<Connection>(getConnectionToken()).collection('todos');
+  }
+
+  /**
+   * Leaves a todo as another replica does while its completing request waits for the gateway:
+   * pending, with that request named as the holder until a time still to come.
+   */
+  async function deliveringElsewhere(todoid: number): Promise<void> {
+    await todosCollection().updateOne({ _id: String(todoid) } as never, {
+      $set: {
+        'downstream.status': 'pending',
+        'downstream.lockedBy': 'another replica',
+        'downstream.lockedUntil': new Date(Date.now() + 60_000),
+      },
+    });
+  }
+
   beforeAll(async () => {
     redis = new Redis(ns.redisUrl, { keyPrefix: ns.redisKeyPrefix });
     receiver = await new EventReceiver().start();
@@ -162,16 +180,8 @@ describe('delivery receipts (issue 10)', () => {
 
   it('waits for a first completion that another replica is delivering before recording its receipt', async () => {
     const todo = await completedTodo('other-replica');
-    const todos = service!.app.get<Connection>(getConnectionToken()).collection('todos');
-    // As another replica leaves the todo while its completing request waits for the gateway:
-    // pending, with that request named as the holder until a time still to come.
-    await todos.updateOne({ _id: String(todo.todoid) } as never, {
-      $set: {
-        'downstream.status': 'pending',
-        'downstream.lockedBy': 'another replica',
-        'downstream.lockedUntil': new Date(Date.now() + 60_000),
-      },
-    });
+    const todos = todosCollection();
+    await deliveringElsewhere(todo.todoid);
     const operations: string[] = [];
     mongoose.set('debug', (collection: string, method: string) => {
       // Not `find`: the outbox dispatcher's periodic poll.
@@ -244,14 +254,8 @@ describe('delivery receipts (issue 10)', () => {
     // A receipt may have to wait (another replica is delivering its event): the ones behind it must not.
     const held = await completedTodo('delivery-elsewhere');
     const free = await completedTodo('delivery-over');
-    const todos = service!.app.get<Connection>(getConnectionToken()).collection('todos');
-    await todos.updateOne({ _id: String(held.todoid) } as never, {
-      $set: {
-        'downstream.status': 'pending',
-        'downstream.lockedBy': 'another replica',
-        'downstream.lockedUntil': new Date(Date.now() + 60_000),
-      },
-    });
+    const todos = todosCollection();
+    await deliveringElsewhere(held.todoid);
     try {
       await writeReceipt(held.eventId, 'delivery-elsewhere', new Date().toISOString());
       await writeReceipt(free.eventId, 'delivery-over', new Date().toISOString());
