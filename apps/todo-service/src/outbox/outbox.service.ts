@@ -24,6 +24,11 @@ export interface Lease {
 /** What `recordReceipt` resolves with: the todo's completion time when this receipt made it `acked`. */
 export type ReceiptResult = { completedAt: Date | null } | null;
 
+/** What a receipt that made `doc` acked resolves with. */
+function receiptOf(doc: TodoRecord): ReceiptResult {
+  return { completedAt: doc.completedAt ? new Date(doc.completedAt) : null };
+}
+
 /** What a receipt finds when a first completion in another process is delivering its event. */
 const DELIVERING = Symbol('delivering');
 
@@ -230,32 +235,23 @@ export class OutboxService {
   }
 
   /**
-   * Records the receipts handed over for `event` (the caller holds its lease): the first one
-   * decides; any other is a duplicate of an acknowledged event.
+   * Records the receipts handed over for `event` (the caller holds its lease). A failure is the
+   * receipts' own: they are rejected with it, and the caller goes on releasing the event.
    */
   private async recordWaiting(eventId: string, event: HeldEvent): Promise<void> {
     const waiting = event.receipts.splice(0);
-    const [first] = waiting;
-    try {
-      const accepted = event.accepted;
-      const result = accepted
-        ? await this.acked(accepted, first.acknowledgedAt)
-        : await this.markReceipt(eventId, first.acknowledgedAt);
-      first.resolve(result === DELIVERING ? null : result);
-      for (const duplicate of waiting.slice(1)) {
-        duplicate.resolve(null);
-      }
-    } catch (error) {
-      for (const receipt of waiting) {
-        receipt.reject(error);
-      }
-    }
+    const accepted = event.accepted;
+    await this.settle(waiting, () =>
+      accepted
+        ? this.acked(accepted, waiting[0].acknowledgedAt)
+        : this.markReceipt(eventId, waiting[0].acknowledgedAt),
+    ).catch(() => undefined);
   }
 
   /** Marks `doc`'s event acked (the caller holds its lease and knows the todo). */
   private async acked(doc: TodoRecord, acknowledgedAt: Date): Promise<ReceiptResult> {
     const changed = await this.repository.markAcked(doc._id, doc.downstream!.eventId, acknowledgedAt);
-    return changed ? { completedAt: doc.completedAt ? new Date(doc.completedAt) : null } : null;
+    return changed ? receiptOf(doc) : null;
   }
 
   /**
@@ -331,7 +327,10 @@ export class OutboxService {
     }
   }
 
-  /** Runs the write that records `waiting[0]`, and answers every waiting receipt with its outcome. */
+  /**
+   * Runs the write that records `waiting[0]` (the first decides; any other is a duplicate of an
+   * acknowledged event), and answers every waiting receipt with its outcome or its failure.
+   */
   private async settle(waiting: WaitingReceipt[], record: () => Promise<ReceiptResult>): Promise<void> {
     try {
       const result = await record();
@@ -371,7 +370,7 @@ export class OutboxService {
     const key = todoKeyOfEvent(eventId);
     const accepted = key ? await this.repository.markAckedIfAccepted(key, eventId, acknowledgedAt) : null;
     if (accepted) {
-      return { completedAt: accepted.completedAt ? new Date(accepted.completedAt) : null };
+      return receiptOf(accepted);
     }
     const deadline = Date.now() + 2 * this.settings.leaseMs;
     let pause = 20;
@@ -391,14 +390,19 @@ export class OutboxService {
         await this.awaitRelease(eventId);
       }
     }
-    const result = await this.markReceipt(eventId, acknowledgedAt, false);
-    return result === DELIVERING ? null : result;
+    return this.markReceipt(eventId, acknowledgedAt);
   }
 
   /**
    * Marks the event acked, unless (`waitForDelivery`) another process is delivering it now: then
    * DELIVERING, and nothing written.
    */
+  private async markReceipt(eventId: string, acknowledgedAt: Date): Promise<ReceiptResult>;
+  private async markReceipt(
+    eventId: string,
+    acknowledgedAt: Date,
+    waitForDelivery: true,
+  ): Promise<ReceiptResult | typeof DELIVERING>;
   private async markReceipt(
     eventId: string,
     acknowledgedAt: Date,
@@ -421,7 +425,6 @@ export class OutboxService {
     ) {
       return DELIVERING;
     }
-    const changed = await this.repository.markAcked(doc._id, eventId, acknowledgedAt);
-    return changed ? { completedAt: doc.completedAt ? new Date(doc.completedAt) : null } : null;
+    return this.acked(doc, acknowledgedAt);
   }
 }

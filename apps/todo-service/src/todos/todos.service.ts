@@ -108,10 +108,12 @@ export class TodosService {
           // Conditional on the document first read: a todoid deleted and created again meanwhile is another todo.
           return this.startAndDeliver(found, eventId, lease);
         }
+        let doc = current;
         if (!current.completed) {
+          // Reopened with PUT since its completion: completed again (with its one event), read again.
           await this.repository.recomplete(current._id, new Date());
+          doc = (await this.repository.findById(current._id)) ?? this.throwNotFound(todoid);
         }
-        const doc = (await this.repository.findById(current._id)) ?? this.throwNotFound(todoid);
         await this.outbox.deliverHeld(doc, lease);
         return undefined;
       });
