@@ -97,28 +97,38 @@ describe('fault: the MongoDB-protocol server stops during creates and reads', ()
       client('read', () => requestJson(`${todo.url}/todos/${todoid}`, { timeoutMs: BOUND_MS + 5_000 }));
     const writers = Promise.all([0, 1, 2, 3].map(writer));
 
-    await waitFor(() => outcomes.filter((o) => o.status === 201).length >= 20, {
-      timeoutMs: 20_000,
-      description: '20 creates before the outage',
-    });
+    /** Waits until `count` outcomes with these fields (status, and phase or kind when given) were recorded. */
+    const recorded = (
+      match: Pick<Outcome, 'status'> & Partial<Pick<Outcome, 'phase' | 'kind'>>,
+      count: number,
+      description: string,
+      timeoutMs = 60_000,
+    ): Promise<boolean> =>
+      waitFor(
+        () =>
+          outcomes.filter(
+            (o) =>
+              o.status === match.status &&
+              (match.phase === undefined || o.phase === match.phase) &&
+              (match.kind === undefined || o.kind === match.kind),
+          ).length >= count,
+        { timeoutMs, description },
+      );
+
+    await recorded({ status: 201 }, 20, '20 creates before the outage', 20_000);
     const first = outcomes.find((o) => o.status === 201)!.body as { todoid: number };
     const readers = reader(first.todoid);
     await mongo.stop('SIGKILL');
     phase = 'outage';
-    await waitFor(
-      () =>
-        outcomes.filter((o) => o.phase === 'outage' && o.status === 503 && o.kind === 'create').length >= 8,
-      {
-        timeoutMs: 60_000,
-        description: '8 creates answered 503 during the outage',
-      },
+    await recorded(
+      { phase: 'outage', status: 503, kind: 'create' },
+      8,
+      '8 creates answered 503 during the outage',
     );
-    await waitFor(
-      () => outcomes.filter((o) => o.phase === 'outage' && o.status === 503 && o.kind === 'read').length >= 2,
-      {
-        timeoutMs: 60_000,
-        description: '2 reads answered 503 during the outage',
-      },
+    await recorded(
+      { phase: 'outage', status: 503, kind: 'read' },
+      2,
+      '2 reads answered 503 during the outage',
     );
     await waitFor(async () => (await fetch(`${todo.url}/health/ready`)).status === 503, {
       timeoutMs: 10_000,
@@ -127,16 +137,11 @@ describe('fault: the MongoDB-protocol server stops during creates and reads', ()
 
     await mongo.start();
     phase = 'after';
-    await waitFor(() => outcomes.filter((o) => o.phase === 'after' && o.status === 201).length >= 10, {
-      timeoutMs: 60_000,
-      description: '10 creates accepted after the server is back',
-    });
-    await waitFor(
-      () => outcomes.filter((o) => o.phase === 'after' && o.status === 200 && o.kind === 'read').length >= 1,
-      {
-        timeoutMs: 60_000,
-        description: 'a read answered 200 after the server is back',
-      },
+    await recorded({ phase: 'after', status: 201 }, 10, '10 creates accepted after the server is back');
+    await recorded(
+      { phase: 'after', status: 200, kind: 'read' },
+      1,
+      'a read answered 200 after the server is back',
     );
     running = false;
     await Promise.all([writers, readers]);
