@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TODO_COMPLETED_EVENT } from '@app/contracts';
 import {
   freePort,
@@ -168,10 +170,15 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
         serviceEnv('todo-service', testNamespace(), { EVENT_API_URL: `${receiver.url}/gateway/` }),
       );
       try {
-        const created = await call(service.url, 'POST', '/todos', { userid: 'proxied@example.org', content: {} });
+        const created = await call(service.url, 'POST', '/todos', {
+          userid: 'proxied@example.org',
+          content: {},
+        });
         const answer = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
         expect(answer.body.event.status).toBe('stored');
-        expect(receiver.received.map((e) => e.path)).toEqual(['/gateway/events/proxied%40example.org/downstream']);
+        expect(receiver.received.map((e) => e.path)).toEqual([
+          '/gateway/events/proxied%40example.org/downstream',
+        ]);
       } finally {
         await service.close();
         await receiver.stop();
@@ -197,6 +204,35 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
       } finally {
         await service.close();
         await receiver.stop();
+      }
+    });
+
+    it('bounds the whole call by EVENT_API_TIMEOUT_MS, also when the gateway answers 202 and then trickles its body', async () => {
+      // A byte every 100 ms: never silent for 300 ms, so only a bound on the whole call ends it.
+      const trickles = new Set<NodeJS.Timeout>();
+      const server = createServer((request, response) => {
+        request.resume();
+        response.writeHead(202, { 'content-type': 'application/json' });
+        trickles.add(setInterval(() => response.write(' '), 100));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const service = await startTestApp(
+        todoService,
+        serviceEnv('todo-service', testNamespace(), {
+          EVENT_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          EVENT_API_TIMEOUT_MS: '300',
+        }),
+      );
+      try {
+        const created = await call(service.url, 'POST', '/todos', { userid: 'trickled', content: {} });
+        const answer = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
+        expect(answer.status).toBe(200);
+        expect(answer.body.event.status).toBe('pending');
+      } finally {
+        await service.close();
+        trickles.forEach(clearInterval);
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
       }
     });
   });
