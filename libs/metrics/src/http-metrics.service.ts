@@ -29,21 +29,29 @@ export class HttpMetricsService implements OnModuleInit {
       return;
     }
     fastify.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions?.url ?? 'unmatched';
-      const key = `${request.method} ${reply.statusCode} ${route}`;
-      let series = this.series.get(key);
-      if (!series) {
-        const labels = { method: request.method, route, status: String(reply.statusCode) };
-        if (this.series.size >= MAX_CACHED_SERIES) {
-          this.duration.observe(labels, reply.elapsedTime / 1000);
-          done();
-          return;
-        }
-        series = this.duration.labels(labels);
-        this.series.set(key, series);
-      }
-      series.observe(reply.elapsedTime / 1000);
+      this.observe(
+        request.method,
+        request.routeOptions?.url ?? 'unmatched',
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
       done();
     });
+  }
+
+  /** Observes one answer; also called by endpoints that answer before Fastify routes a request. */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const labels = { method, route, status: String(status) };
+      if (this.series.size >= MAX_CACHED_SERIES) {
+        this.duration.observe(labels, seconds);
+        return;
+      }
+      series = this.duration.labels(labels);
+      this.series.set(key, series);
+    }
+    series.observe(seconds);
   }
 }

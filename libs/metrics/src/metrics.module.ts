@@ -25,7 +25,7 @@ export class MetricsModule {
         }),
         HttpMetricsService,
       ],
-      exports: [PrometheusModule],
+      exports: [PrometheusModule, HttpMetricsService],
     };
   }
 }

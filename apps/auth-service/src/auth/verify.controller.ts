@@ -14,10 +14,11 @@ import { VerifyResponseDto } from './dto/verify-response.dto';
 import { VerifyEndpoint } from './verify.endpoint';
 
 /**
- * The ingress `auth-url` target, as the API documents it. VerifyEndpoint answers these routes from
- * the adapter's first request hook, before Nest's pipeline would reach this handler; the route stays
- * here so that it is in the router (the hook finds it by its route) and in Swagger, and answered the
- * same way should the hook be replaced.
+ * The ingress `auth-url` target, as the API documents it. VerifyEndpoint answers these routes before
+ * Nest's pipeline would reach this handler: `/auth/verify` from the HTTP server's `request` event,
+ * paths below it from the adapter's first request hook. The route stays here so that it is in the
+ * router (the hook finds it by its route) and in Swagger, and answered the same way should both be
+ * bypassed.
  */
 @ApiExtraModels(ProblemDto)
 @ApiTags('auth')
@@ -40,7 +41,11 @@ export class VerifyController {
     required: false,
     description: 'Sent by ingress-nginx: the URL of the request being authorized (logged without its query).',
   })
-  @ApiHeader({ name: 'X-Original-Method', required: false, description: 'Sent by ingress-nginx: its method (logged).' })
+  @ApiHeader({
+    name: 'X-Original-Method',
+    required: false,
+    description: 'Sent by ingress-nginx: its method (logged).',
+  })
   @ApiResponse({
     status: 200,
     description: 'Valid token.',
@@ -63,6 +68,6 @@ export class VerifyController {
     content: PROBLEM_CONTENT,
   })
   verify(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    this.endpoint.handle(request, reply);
+    this.endpoint.handleRoute(request, reply);
   }
 }

@@ -3,10 +3,19 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { parse as parseCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { HttpMetricsService } from '@app/metrics';
 import type { Counter } from 'prom-client';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, toProblem, urlPath } from '@app/errors';
-import { InvalidTokenError, type InvalidTokenReason, MAX_TOKEN_LENGTH, TokenVerifier, type VerifiedToken } from '@app/tokens';
+import {
+  InvalidTokenError,
+  type InvalidTokenReason,
+  MAX_TOKEN_LENGTH,
+  TokenVerifier,
+  type VerifiedToken,
+} from '@app/tokens';
 import { VERIFY_RESULTS_METRIC } from './auth.metrics';
 
 /** The routes of the check, as Fastify names them (Envoy's ext-auth appends the original path). */
@@ -16,11 +25,12 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const BEARER_SCHEME = /^Bearer\b/i;
 const REALM = 'realm="downstream"';
 const MISSING_CHALLENGE = `Bearer ${REALM}`;
-/** Every answer: never sniffed, never cached (a verdict is about one request). */
-const ANSWER_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' } as const;
 
 /** The token of a request: `Authorization: Bearer …` first, else the `access_token` cookie. */
-export function extractToken(authorization: string | undefined, cookieHeader: string | undefined): string | undefined {
+export function extractToken(
+  authorization: string | undefined,
+  cookieHeader: string | undefined,
+): string | undefined {
   if (authorization !== undefined && BEARER_SCHEME.test(authorization)) {
     // A Bearer header that does not parse is a bad token, not a missing one.
     return BEARER.exec(authorization)?.[1] ?? authorization.slice(0, MAX_TOKEN_LENGTH + 1);
@@ -41,24 +51,69 @@ function pathOf(url: string | undefined): string | undefined {
   return url === undefined ? undefined : urlPath(url).slice(0, 512);
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
+function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The path the ingress calls, answered before Fastify routes the request (see `answerBeforeRouting`). */
+const VERIFY_PATH = '/auth/verify';
+
+/** Whether a request line's target is `/auth/verify` itself, with or without a query string. */
+function isVerifyPath(url: string | undefined): boolean {
+  return (
+    url !== undefined &&
+    url.startsWith(VERIFY_PATH) &&
+    (url.length === VERIFY_PATH.length || url.charCodeAt(VERIFY_PATH.length) === 0x3f) /* ? */
+  );
+}
+
+/** One answer, before it is written: status, its own headers (name, value, …), body and log fields. */
+interface Answer {
+  status: number;
+  headers: string[];
+  contentType: string;
+  body: string;
+  fields: Record<string, string>;
+}
+
+/** What each answer needs from the request it answers, whichever path it came by. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  id: string;
+  /** `performance.now()` when the request reached this endpoint. */
+  started: number;
+  /** Observes the answer in the HTTP metrics (the before-routing path; Fastify's hook does it otherwise). */
+  observe?: (status: number, seconds: number) => void;
+  /**
+   * The server, on the before-routing path: once it has stopped listening (a drain), the answer
+   * ends its keep-alive connection with `Connection: close`, as Fastify's answers do.
+   */
+  server?: Server;
+}
+
 /**
- * `/auth/verify`, the ingress `auth-url` target: it runs on every API call, so it answers from
- * the first `onRequest` hook (see `onModuleInit`), ahead of the middleware (pino-http and its
- * AsyncLocalStorage) and Nest's router (guards, interceptors, filters, RxJS), and builds its answers
- * without throwing: a cache hit — accepted or refused — involves no promise, no exception and no I/O.
- * Its answers go to the ingress (nginx `auth_request`, Envoy ext-auth), which reads the status and
- * the `X-User-*` headers and never renders them; they carry `nosniff` and `no-store` only, not the
- * ~700 bytes of browser policies (CSP, HSTS, frame options…) every other response carries, which cut
- * a small answer's throughput by about a third.
+ * `/auth/verify`, the ingress `auth-url` target: it runs on every API call.
  *
- * It writes the same one "request completed" line per request as every other route (the request
- * id, method, path without query, status and time), with the ingress's `X-Original-URL` (path only)
- * and `X-Original-Method`, and the user and token id or the refusal reason. Never the token.
+ * - `/auth/verify` itself (the path ingress-nginx and nginx `auth_request` call) is answered from
+ *   the HTTP server's `request` event, before Fastify sees the request (`answerBeforeRouting`): no
+ *   Fastify request and reply objects, router, hooks or response listeners. That halves what Fastify
+ *   adds to a small answer; the answer observes the HTTP metrics itself.
+ * - Paths below it (`/auth/verify/todos/7`: Envoy's ext-auth appends the original path) go through
+ *   Fastify's router and are answered from the adapter's first `onRequest` hook, ahead of the
+ *   middleware (pino-http and its AsyncLocalStorage) and Nest's pipeline (guards, interceptors,
+ *   filters, RxJS).
+ *
+ * Both build the same answers the same way, without throwing: a cache hit — accepted or refused —
+ * involves no promise, no exception and no I/O. The answers go to the ingress (nginx
+ * `auth_request`, Envoy ext-auth), which reads the status and the `X-User-*` headers and never
+ * renders them; they carry `nosniff` and `no-store` only, not the ~700 bytes of browser policies
+ * (CSP, HSTS, frame options…) every other response carries, which cut a small answer's throughput
+ * by about a third.
+ *
+ * Each answer writes the same one "request completed" line as every other route (the request id,
+ * method, path without query, status and time), with the ingress's `X-Original-URL` (path only) and
+ * `X-Original-Method`, and the user and token id or the refusal reason. Never the token.
  */
 @Injectable()
 export class VerifyEndpoint implements OnModuleInit {
@@ -70,6 +125,7 @@ export class VerifyEndpoint implements OnModuleInit {
     @InjectMetric(VERIFY_RESULTS_METRIC) private readonly results: Counter<string>,
     @InjectPinoLogger('http') private readonly logger: PinoLogger,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly httpMetrics: HttpMetricsService,
   ) {}
 
   private count(result: 'ok' | InvalidTokenReason): void {
@@ -81,64 +137,118 @@ export class VerifyEndpoint implements OnModuleInit {
     child.inc();
   }
 
-  /**
-   * Answers the verify routes from the adapter's first `onRequest` hook, which Nest's Fastify
-   * adapter runs before its middleware (`setOnRequestHook`); every other route goes on as usual.
-   */
   onModuleInit(): void {
-    this.adapterHost.httpAdapter?.setOnRequestHook((request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const adapter = this.adapterHost.httpAdapter;
+    if (!adapter) {
+      return;
+    }
+    // Nest's Fastify adapter runs this hook before its middleware (`setOnRequestHook`).
+    adapter.setOnRequestHook((request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       if (VERIFY_ROUTES.includes(request.routeOptions.url ?? '')) {
-        this.handle(request, reply);
+        this.handleRoute(request, reply);
         return;
       }
       done();
     });
+    this.answerBeforeRouting(adapter.getHttpServer() as Server | undefined);
   }
 
-  /** Answers one verification (also called by VerifyController, were the hook not installed). */
-  handle(request: FastifyRequest, reply: FastifyReply): void {
-    const token = extractToken(header(request, 'authorization'), header(request, 'cookie'));
-    if (token === undefined) {
-      this.refuse(request, reply, 'missing');
+  /**
+   * Takes `/auth/verify` requests off the server's `request` event ahead of Fastify, the way
+   * engine.io takes `/socket.io/` requests: Fastify's listener is wrapped, and called for every other
+   * request. Should the server not have exactly Fastify's listener, nothing changes (the hook
+   * answers).
+   */
+  private answerBeforeRouting(server: Server | undefined): void {
+    const listeners = server?.listeners('request') ?? [];
+    if (!server || listeners.length !== 1) {
       return;
     }
-    const verdict = this.verifier.peek(token);
-    if (verdict !== undefined) {
-      if (verdict.ok) {
-        this.accept(request, reply, verdict.token);
-      } else {
-        this.refuse(request, reply, verdict.reason);
+    const routed = listeners[0] as (req: IncomingMessage, res: ServerResponse) => void;
+    server.removeListener('request', routed);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!isVerifyPath(req.url)) {
+        routed.call(server, req, res);
+        return;
       }
-      return;
+      const method = req.method ?? 'GET';
+      this.handle({
+        req,
+        res,
+        // As Fastify assigns it (requestIdHeader, genReqId): the caller's X-Request-Id, else a UUID.
+        id: first(req.headers['x-request-id']) || randomUUID(),
+        started: performance.now(),
+        observe: (status, seconds) => this.httpMetrics.observe(method, VERIFY_ROUTES[0], status, seconds),
+        server,
+      });
+    });
+  }
+
+  /** Answers a verify route that went through Fastify's router (the hook, or VerifyController). */
+  handleRoute(request: FastifyRequest, reply: FastifyReply): void {
+    // Written on the raw response; Fastify's onResponse hook still observes the HTTP metrics.
+    reply.hijack();
+    this.handle({ req: request.raw, res: reply.raw, id: request.id, started: performance.now() });
+  }
+
+  private handle(exchange: Exchange): void {
+    try {
+      const token = extractToken(
+        first(exchange.req.headers.authorization),
+        first(exchange.req.headers.cookie),
+      );
+      if (token === undefined) {
+        this.send(exchange, this.refusal(exchange, 'missing'));
+        return;
+      }
+      const verdict = this.verifier.peek(token);
+      if (verdict !== undefined) {
+        this.send(
+          exchange,
+          verdict.ok ? this.acceptance(verdict.token) : this.refusal(exchange, verdict.reason),
+        );
+        return;
+      }
+      this.verifier.verify(token).then(
+        (verified) => this.send(exchange, this.acceptance(verified)),
+        (error: unknown) =>
+          this.send(
+            exchange,
+            error instanceof InvalidTokenError
+              ? this.refusal(exchange, error.reason)
+              : this.failure(exchange, error),
+          ),
+      );
+    } catch (error) {
+      // Nothing above should throw; if it does, the answer is a 500, never a crashed process.
+      this.send(exchange, this.failure(exchange, error));
     }
-    this.verifier.verify(token).then(
-      (verified) => this.accept(request, reply, verified),
-      (error: unknown) => {
-        if (error instanceof InvalidTokenError) {
-          this.refuse(request, reply, error.reason);
-        } else {
-          this.fail(request, reply, error);
-        }
-      },
-    );
   }
 
-  private accept(request: FastifyRequest, reply: FastifyReply, verified: VerifiedToken): void {
+  private acceptance(verified: VerifiedToken): Answer {
     this.count('ok');
-    void reply
-      .headers({
-        'X-User-Id': verified.sub,
-        'X-User-Roles': verified.roles.join(','),
-        'X-Token-Id': verified.jti,
-        ...ANSWER_HEADERS,
-        'X-Request-Id': request.id,
-        'Content-Type': 'application/json; charset=utf-8',
-      })
-      .send(JSON.stringify({ sub: verified.sub, roles: verified.roles, jti: verified.jti, exp: verified.exp }));
-    this.log(request, reply, 200, { userId: verified.sub, tokenId: verified.jti });
+    return {
+      status: 200,
+      headers: [
+        'X-User-Id',
+        verified.sub,
+        'X-User-Roles',
+        verified.roles.join(','),
+        'X-Token-Id',
+        verified.jti,
+      ],
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify({
+        sub: verified.sub,
+        roles: verified.roles,
+        jti: verified.jti,
+        exp: verified.exp,
+      }),
+      fields: { userId: verified.sub, tokenId: verified.jti },
+    };
   }
 
-  private refuse(request: FastifyRequest, reply: FastifyReply, reason: InvalidTokenReason): void {
+  private refusal(exchange: Exchange, reason: InvalidTokenReason): Answer {
     this.count(reason);
     const missing = reason === 'missing';
     const problem: ProblemDetails = {
@@ -148,47 +258,74 @@ export class VerifyEndpoint implements OnModuleInit {
       detail: missing
         ? 'a bearer token is required (Authorization: Bearer or the access_token cookie)'
         : `invalid token: ${reason}`,
-      instance: pathOf(request.url),
-      requestId: request.id,
+      instance: pathOf(exchange.req.url),
+      requestId: exchange.id,
     };
-    void reply
-      .code(401)
-      .headers({
-        'WWW-Authenticate': missing
-          ? MISSING_CHALLENGE
-          : `Bearer ${REALM}, error="invalid_token", error_description="${reason}"`,
-        ...ANSWER_HEADERS,
-        'X-Request-Id': request.id,
-        'Content-Type': PROBLEM_CONTENT_TYPE,
-      })
-      .send(JSON.stringify(problem));
-    this.log(request, reply, 401, { auth: reason });
+    return {
+      status: 401,
+      headers: [
+        'WWW-Authenticate',
+        missing ? MISSING_CHALLENGE : `Bearer ${REALM}, error="invalid_token", error_description="${reason}"`,
+      ],
+      contentType: PROBLEM_CONTENT_TYPE,
+      body: JSON.stringify(problem),
+      fields: { auth: reason },
+    };
   }
 
   /** Redis unavailable and the token not cached: 503, never a 401 that would log the user out. */
-  private fail(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
-    const { problem } = toProblem(error, pathOf(request.url));
-    problem.requestId = request.id;
-    void reply
-      .code(problem.status)
-      .headers({ ...ANSWER_HEADERS, 'X-Request-Id': request.id, 'Content-Type': PROBLEM_CONTENT_TYPE })
-      .send(JSON.stringify(problem));
-    this.log(request, reply, problem.status, { error: error instanceof Error ? error.message : String(error) });
+  private failure(exchange: Exchange, error: unknown): Answer {
+    const { problem } = toProblem(error, pathOf(exchange.req.url));
+    problem.requestId = exchange.id;
+    return {
+      status: problem.status,
+      headers: [],
+      contentType: PROBLEM_CONTENT_TYPE,
+      body: JSON.stringify(problem),
+      fields: { error: error instanceof Error ? error.message : String(error) },
+    };
   }
 
-  private log(request: FastifyRequest, reply: FastifyReply, statusCode: number, fields: Record<string, string>): void {
-    const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+  private send(exchange: Exchange, answer: Answer): void {
+    const { req, res } = exchange;
+    if (res.headersSent) {
+      return;
+    }
+    const headers = answer.headers.concat(
+      'X-Content-Type-Options',
+      'nosniff',
+      'Cache-Control',
+      'no-store',
+      'X-Request-Id',
+      exchange.id,
+      'Content-Type',
+      answer.contentType,
+      'Content-Length',
+      String(Buffer.byteLength(answer.body)),
+    );
+    if (exchange.server?.listening === false) {
+      headers.push('Connection', 'close');
+    }
+    res.writeHead(answer.status, headers);
+    res.end(answer.body);
+    const elapsed = performance.now() - exchange.started;
+    exchange.observe?.(answer.status, elapsed / 1000);
+    this.log(req, exchange.id, res, answer, elapsed);
+  }
+
+  private log(req: IncomingMessage, id: string, res: ServerResponse, answer: Answer, elapsed: number): void {
+    const level = answer.status >= 500 ? 'error' : answer.status >= 400 ? 'warn' : 'info';
     if (!this.logger.logger.isLevelEnabled(level)) {
       return;
     }
     this.logger[level](
       {
-        req: { id: request.id, method: request.method, url: request.url, headers: request.headers },
-        res: reply.raw,
-        responseTime: Math.round(reply.elapsedTime),
-        originalUrl: pathOf(header(request, 'x-original-url')),
-        originalMethod: header(request, 'x-original-method')?.slice(0, 16),
-        ...fields,
+        req: { id, method: req.method, url: req.url, headers: req.headers },
+        res,
+        responseTime: Math.round(elapsed),
+        originalUrl: pathOf(first(req.headers['x-original-url'])),
+        originalMethod: first(req.headers['x-original-method'])?.slice(0, 16),
+        ...answer.fields,
       },
       'request completed',
     );
