@@ -1,7 +1,14 @@
 import { connect } from 'node:net';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TokenVerifier } from '@app/tokens';
-import { serviceEnv, startTestApp, type TestApp, testNamespace, waitFor } from '@app/testing';
+import {
+  countedRequests,
+  serviceEnv,
+  startTestApp,
+  type TestApp,
+  testNamespace,
+  waitFor,
+} from '@app/testing';
 import { VerifyController } from '../src/auth/verify.controller';
 import { VerifyEndpoint } from '../src/auth/verify.endpoint';
 import { authService } from '../src/service';
@@ -20,11 +27,11 @@ const NAMES = [
 
 /**
  * `/auth/verify` itself is answered from the HTTP server's `request` event, before Fastify routes the
- * request; paths below it go through Fastify's router to the adapter's first hook. Both must answer
- * exactly as the Nest route does, count in the HTTP metrics and end keep-alive connections while
- * the server drains.
+ * request; paths below it go through Fastify's router to the adapter's first hook, ahead of Nest's
+ * pipeline. Both must answer exactly as the Nest route does (reached here on an app whose hook is
+ * replaced), count in the HTTP metrics and end keep-alive connections while the server drains.
  */
-describe('auth-service /auth/verify, answered before routing', () => {
+describe('auth-service /auth/verify, answered before routing and from the first hook', () => {
   const ns = testNamespace();
   const routed = jest.spyOn(VerifyEndpoint.prototype, 'handleRoute');
   const original = VerifyController.prototype.verify;
@@ -109,6 +116,18 @@ describe('auth-service /auth/verify, answered before routing', () => {
     });
   });
 
+  it('answers paths below /auth/verify from the first Fastify hook, without the Nest handler, exactly as the Nest route does', async () => {
+    routed.mockClear();
+    handler.mockClear();
+    const fromHook = await answers(service, '/auth/verify/todos/1');
+    expect(routed).toHaveBeenCalledTimes(3);
+    expect(handler).not.toHaveBeenCalled();
+    const fromRoute = await answers(plain, '/auth/verify/todos/1');
+    expect(handler).toHaveBeenCalledTimes(3);
+    expect(fromHook.map((answer) => answer.status)).toEqual([200, 401, 401]);
+    expect(fromHook).toEqual(fromRoute);
+  });
+
   it('leaves every other path to Fastify: below /auth/verify the first hook answers, look-alikes are not verify', async () => {
     routed.mockClear();
     const below = await fetch(`${service.url}/auth/verify/todos/1`, {
@@ -144,19 +163,7 @@ describe('auth-service /auth/verify, answered before routing', () => {
   });
 
   it('counts each answer in http_server_request_duration_seconds under the /auth/verify route', async () => {
-    const count = async (status: number): Promise<number> => {
-      const text = await (await fetch(`${service.url}/metrics`)).text();
-      const line = text
-        .split('\n')
-        .find(
-          (l) =>
-            l.startsWith('http_server_request_duration_seconds_count{') &&
-            l.includes('method="GET"') &&
-            l.includes('route="/auth/verify"') &&
-            l.includes(`status="${status}"`),
-        );
-      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-    };
+    const count = (status: number) => countedRequests(service.url, 'GET', '/auth/verify', status);
     const [ok, refused] = [await count(200), await count(401)];
     for (let i = 0; i < 3; i += 1) {
       expect(

@@ -1,4 +1,5 @@
 import {
+  countedRequests,
   type LocalServer,
   type ServiceName,
   type ServiceProcess,
@@ -37,7 +38,11 @@ describe.each(Object.keys(DEPENDENCIES) as ServiceName[])('%s boots against real
     }
     service = await spawnService(
       name,
-      serviceEnv(name, ns, { REDIS_URL: redis.url, ...(mongo ? { MONGODB_URI: `${mongo.url}downstream` } : {}), HEALTH_TIMEOUT_MS: '500' }),
+      serviceEnv(name, ns, {
+        REDIS_URL: redis.url,
+        ...(mongo ? { MONGODB_URI: `${mongo.url}downstream` } : {}),
+        HEALTH_TIMEOUT_MS: '500',
+      }),
       { waitReady: true },
     );
   });
@@ -63,24 +68,15 @@ describe.each(Object.keys(DEPENDENCIES) as ServiceName[])('%s boots against real
 
     const docs = await status(`${service.url}/api-docs-json`);
     expect(docs.code).toBe(200);
-    expect(docs.body).toMatchObject({ openapi: expect.stringMatching(/^3\./), paths: expect.objectContaining({ '/health/ready': expect.anything() }) });
+    expect(docs.body).toMatchObject({
+      openapi: expect.stringMatching(/^3\./),
+      paths: expect.objectContaining({ '/health/ready': expect.anything() }),
+    });
     expect((await fetch(`${service.url}/api-docs`)).headers.get('content-type')).toContain('text/html');
   });
 
   it('counts every response in http_server_request_duration_seconds by method, route and status', async () => {
-    const count = async (route: string, status: number): Promise<number> => {
-      const text = await (await fetch(`${service.url}/metrics`)).text();
-      const line = text
-        .split('\n')
-        .find(
-          (l) =>
-            l.startsWith('http_server_request_duration_seconds_count{') &&
-            l.includes('method="GET"') &&
-            l.includes(`route="${route}"`) &&
-            l.includes(`status="${status}"`),
-        );
-      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-    };
+    const count = (route: string, status: number) => countedRequests(service.url, 'GET', route, status);
     const live = await count('/health/live', 200);
     const unmatched = await count('unmatched', 404);
     for (let i = 0; i < 3; i += 1) {
@@ -92,38 +88,49 @@ describe.each(Object.keys(DEPENDENCIES) as ServiceName[])('%s boots against real
   });
 
   it('answers unknown routes with problem+json and a request id', async () => {
-    const response = await fetch(`${service.url}/no-such-route`, { headers: { 'X-Request-Id': 'trace-me-1' } });
+    const response = await fetch(`${service.url}/no-such-route`, {
+      headers: { 'X-Request-Id': 'trace-me-1' },
+    });
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(response.headers.get('x-request-id')).toBe('trace-me-1');
     expect(await response.json()).toMatchObject({ status: 404, title: 'Not Found', requestId: 'trace-me-1' });
   });
 
-  it.each(DEPENDENCIES[name])('reports 503 on /health/ready while %s is stopped, and 200 once it is back', async (dependency) => {
-    const server = dependency === 'redis' ? redis : mongo!;
-    await server.stop();
-    try {
-      const down = await waitFor(
-        async () => {
-          const answer = await status(`${service.url}/health/ready`);
-          return answer.code === 503 ? answer : undefined;
-        },
-        { timeoutMs: 20_000, description: `/health/ready to report ${dependency} down` },
-      );
-      expect(down.type).toContain('application/problem+json');
-      expect(down.body).toMatchObject({ status: 503, details: { [dependency]: { status: 'down' } } });
-      expect((await status(`${service.url}/health/live`)).code).toBe(200);
-    } finally {
-      await server.start();
-    }
-    await waitFor(async () => (await status(`${service.url}/health/ready`)).code === 200, {
-      timeoutMs: 30_000,
-      description: `/health/ready to recover after ${dependency} restarted`,
-    });
-  });
+  it.each(DEPENDENCIES[name])(
+    'reports 503 on /health/ready while %s is stopped, and 200 once it is back',
+    async (dependency) => {
+      const server = dependency === 'redis' ? redis : mongo!;
+      await server.stop();
+      try {
+        const down = await waitFor(
+          async () => {
+            const answer = await status(`${service.url}/health/ready`);
+            return answer.code === 503 ? answer : undefined;
+          },
+          { timeoutMs: 20_000, description: `/health/ready to report ${dependency} down` },
+        );
+        expect(down.type).toContain('application/problem+json');
+        expect(down.body).toMatchObject({ status: 503, details: { [dependency]: { status: 'down' } } });
+        expect((await status(`${service.url}/health/live`)).code).toBe(200);
+      } finally {
+        await server.start();
+      }
+      await waitFor(async () => (await status(`${service.url}/health/ready`)).code === 200, {
+        timeoutMs: 30_000,
+        description: `/health/ready to recover after ${dependency} restarted`,
+      });
+    },
+  );
 
   it('drains on SIGTERM: exits with code 0', async () => {
-    const other = await spawnService(name, serviceEnv(name, ns, { REDIS_URL: redis.url, ...(mongo ? { MONGODB_URI: `${mongo.url}downstream` } : {}) }));
+    const other = await spawnService(
+      name,
+      serviceEnv(name, ns, {
+        REDIS_URL: redis.url,
+        ...(mongo ? { MONGODB_URI: `${mongo.url}downstream` } : {}),
+      }),
+    );
     expect(await other.stop('SIGTERM')).toBe(0);
   });
 });

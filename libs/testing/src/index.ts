@@ -4,3 +4,4 @@ export * from './ports';
 export * from './servers';
 export * from './wait';
 export * from './env';
+export * from './metrics';
