@@ -38,24 +38,33 @@ export class EventApiClient implements OnApplicationShutdown {
   async postUserEvent<T>(userid: string, body: PostEventBody<T>): Promise<UserEventAccepted> {
     let statusCode: number;
     let text: string;
+    // One bound for the whole call (connect, answer, body), as the lease time assumes: undici's own
+    // timeouts bound each phase, and its body timeout only the silence between chunks. A timer
+    // cleared when the call ends, not AbortSignal.timeout: that one still fires after a call that
+    // finished, building a DOMException and its stack trace for every delivery.
+    const bound = new AbortController();
+    const timer = setTimeout(
+      () => bound.abort(new EventApiError(`timed out after ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
     try {
       const response = await this.pool.request({
         method: 'POST',
         path: `${this.basePath}/events/${encodeURIComponent(userid)}/downstream`,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
-        // One bound for the whole call (connect, answer, body), as the lease time assumes: undici's
-        // own timeouts bound each phase, and its body timeout only the silence between chunks.
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: bound.signal,
       });
       statusCode = response.statusCode;
       text = await readText(response.body);
     } catch (error) {
-      // A socket error has a string code (ECONNREFUSED…); the timeout's DOMException a number.
+      // A socket error has a string code (ECONNREFUSED…); the bound's error a message.
       const code = (error as { code?: unknown }).code;
       throw new EventApiError(
         `event API unreachable: ${typeof code === 'string' ? code : (error as Error).message}`,
       );
+    } finally {
+      clearTimeout(timer);
     }
     if (statusCode !== 202) {
       throw new EventApiError(`event API answered ${statusCode}: ${text.slice(0, 200)}`);
