@@ -13,8 +13,9 @@ const MAX_CACHED_SERIES = 1_000;
 @Injectable()
 export class HttpMetricsService implements OnModuleInit {
   /**
-   * The histogram's child per method, route and status: `observe(labels, value)` hashes the labels
-   * (sorting their names) on every call, a child does not.
+   * The histogram's child per method, route and status: `observe(labels, value)` builds a label
+   * object and a closure per call, a child does not. prom-client 15 still validates and hashes the
+   * labels on each observation.
    */
   private readonly series = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
 
