@@ -185,24 +185,36 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
       }
     });
 
-    it('answers pending once EVENT_API_TIMEOUT_MS has passed without an answer from the gateway', async () => {
-      const receiver = await new EventReceiver().start();
-      receiver.hold();
+    /**
+     * Completes a new todo of `userid` on a todo-service whose Event API is `eventApiUrl`, bounded at
+     * 300 ms; the completion answers 200 with the event still pending. Returns the answer's body.
+     */
+    async function completeWithBoundedEventApi(eventApiUrl: string, userid: string) {
       const service = await startTestApp(
         todoService,
         serviceEnv('todo-service', testNamespace(), {
-          EVENT_API_URL: receiver.url,
+          EVENT_API_URL: eventApiUrl,
           EVENT_API_TIMEOUT_MS: '300',
         }),
       );
       try {
-        const created = await call(service.url, 'POST', '/todos', { userid: 'stalled', content: {} });
+        const created = await call(service.url, 'POST', '/todos', { userid, content: {} });
         const answer = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
         expect(answer.status).toBe(200);
         expect(answer.body.event.status).toBe('pending');
-        expect(receiver.ids()).toEqual([answer.body.event.id]);
+        return answer.body;
       } finally {
         await service.close();
+      }
+    }
+
+    it('answers pending once EVENT_API_TIMEOUT_MS has passed without an answer from the gateway', async () => {
+      const receiver = await new EventReceiver().start();
+      receiver.hold();
+      try {
+        const answer = await completeWithBoundedEventApi(receiver.url, 'stalled');
+        expect(receiver.ids()).toEqual([answer.event.id]);
+      } finally {
         await receiver.stop();
       }
     });
@@ -216,20 +228,12 @@ describe('POST /todos/{todoid}/complete/downstream', () => {
         trickles.add(setInterval(() => response.write(' '), 100));
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const service = await startTestApp(
-        todoService,
-        serviceEnv('todo-service', testNamespace(), {
-          EVENT_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          EVENT_API_TIMEOUT_MS: '300',
-        }),
-      );
       try {
-        const created = await call(service.url, 'POST', '/todos', { userid: 'trickled', content: {} });
-        const answer = await call(service.url, 'POST', `/todos/${created.body.todoid}/complete/downstream`);
-        expect(answer.status).toBe(200);
-        expect(answer.body.event.status).toBe('pending');
+        await completeWithBoundedEventApi(
+          `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          'trickled',
+        );
       } finally {
-        await service.close();
         trickles.forEach(clearInterval);
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
