@@ -60,11 +60,7 @@ const VERIFY_PATH = '/auth/verify';
 
 /** Whether a request line's target is `/auth/verify` itself, with or without a query string. */
 function isVerifyPath(url: string | undefined): boolean {
-  return (
-    url !== undefined &&
-    url.startsWith(VERIFY_PATH) &&
-    (url.length === VERIFY_PATH.length || url.charCodeAt(VERIFY_PATH.length) === 0x3f) /* ? */
-  );
+  return url !== undefined && urlPath(url) === VERIFY_PATH;
 }
 
 /** One answer, before it is written: status, its own headers (name, value, …), body and log fields. */
