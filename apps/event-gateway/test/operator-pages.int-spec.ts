@@ -2,7 +2,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { RedisService } from '@app/redis';
 import { TEST_SECRETS, testNamespace, type TestApp, waitFor } from '@app/testing';
-import { postEvent, startGateway, tokenFor } from './gateway-test-kit';
+import { closeClients, connectClient, postEvent, startGateway, tokenFor } from './gateway-test-kit';
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -80,6 +80,42 @@ describe('event-gateway operator pages: Admin UI and browser test client', () =>
         });
       expect(await connectAdmin('wrong-password')).toMatch(/^refused/);
       expect(await connectAdmin(TEST_SECRETS.adminPassword)).toBe('connected');
+    });
+
+    it('reports the packets and bytes of a delivery and its acknowledgement in its statistics', async () => {
+      const admin = io(`${gateway.url}/admin`, {
+        auth: { username: TEST_SECRETS.adminUsername, password: TEST_SECRETS.adminPassword },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
+      const totals = new Map<string, number>();
+      admin.on('server_stats', (stats: { aggregatedEvents: Array<{ type: string; count: number }> }) => {
+        for (const { type, count } of stats.aggregatedEvents) {
+          totals.set(type, (totals.get(type) ?? 0) + count);
+        }
+      });
+      try {
+        await new Promise<void>((resolve) => admin.once('connect', () => resolve()));
+        const { token } = await tokenFor(gateway, 'admin-stats-user');
+        const client = await connectClient(gateway.url, token);
+        const posted = await postEvent(gateway.url, 'admin-stats-user', {
+          type: 'stats',
+          data: { pad: 'x'.repeat(2_000) },
+        });
+        expect(posted.status).toBe(202);
+        await waitFor(() => client.events.length === 1);
+        // Collected every 2 s: the event's own packet carries more than 2,000 bytes out, and its
+        // acknowledgement is a packet in.
+        await waitFor(() => (totals.get('bytesOut') ?? 0) > 2_000 && (totals.get('packetsIn') ?? 0) >= 1, {
+          description: 'Admin UI statistics with the delivery',
+        });
+        expect(totals.get('packetsOut')).toBeGreaterThanOrEqual(1);
+        expect(totals.get('rawConnection')).toBeGreaterThanOrEqual(1);
+      } finally {
+        admin.close();
+        closeClients();
+      }
     });
   });
 

@@ -2,11 +2,17 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import { instrument } from '@socket.io/admin-ui';
 import { Server } from 'socket.io';
+import { AdminEventBuffer } from './admin-event-buffer';
 import { shareRawSocketListeners } from './admin-ui.service';
 
-/** A stand-in for an Engine.IO connection: the Admin UI's listeners only use its events and transport. */
-function rawSocket(transport = 'websocket'): EventEmitter & { transport: { name: string } } {
-  return Object.assign(new EventEmitter(), { transport: { name: transport } });
+type RawSocket = EventEmitter & { transport: { name: string } };
+
+/** Stand-ins for Engine.IO connections: the Admin UI's listeners only use their events and transport. */
+const opened: RawSocket[] = [];
+function rawSocket(transport = 'websocket'): RawSocket {
+  const socket = Object.assign(new EventEmitter(), { transport: { name: transport } });
+  opened.push(socket);
+  return socket;
 }
 
 describe('shareRawSocketListeners (Admin UI statistics without closures per connection)', () => {
@@ -20,6 +26,10 @@ describe('shareRawSocketListeners (Admin UI statistics without closures per conn
   });
 
   afterEach(async () => {
+    // socket.io gives every connection 45 s to join a namespace; a closed one stops that timer.
+    for (const socket of opened.splice(0)) {
+      socket.emit('close', 'test over');
+    }
     await io.close();
   });
 
@@ -35,6 +45,10 @@ describe('shareRawSocketListeners (Admin UI statistics without closures per conn
     }
     expect(a.listenerCount('packet')).toBe(1);
     expect(a.listenerCount('packetCreate')).toBe(1);
+  });
+
+  it("tallies into an AdminEventBuffer that the Admin UI's collection reads", () => {
+    expect(io._eventBuffer).toBeInstanceOf(AdminEventBuffer);
   });
 
   it('counts what the Admin UI counts: connections, packets and bytes in and out, disconnections', () => {

@@ -6,6 +6,7 @@ import { instrument } from '@socket.io/admin-ui';
 import type { Server } from 'socket.io';
 import { parseBasicAuth, sameSecret, secretDigest } from '@app/http';
 import type { AdminUiSettings, GatewayConfig } from '../config/gateway.config';
+import { AdminEventBuffer } from './admin-event-buffer';
 
 /** The Socket.IO namespace the Admin UI connects to. */
 export const ADMIN_NAMESPACE = '/admin';
@@ -90,10 +91,11 @@ interface RawSocket extends EventEmitter {
  * The Admin UI counts raw connections, disconnections, packets and bytes in and out with three
  * listeners per Engine.IO connection, each a new closure (with the context of its connection
  * handler): ~0.2 KB per idle socket in heap snapshots. This replaces its connection handler with one
- * that does the same counting (same events, same `_eventBuffer` entries, same polling count) with
- * listeners created once per server: Node calls them with the connection as `this`, and they need
- * nothing else. If the Admin UI did not register exactly one handler, or keeps no `_eventBuffer`
- * (another version), its own handler stays.
+ * that does the same counting (same events, same statistics, same polling count) with listeners
+ * created once per server: Node calls them with the connection as `this`, and they need nothing
+ * else. Packets and bytes go to an {@link AdminEventBuffer} in place of the Admin UI's own buffer,
+ * which costs microseconds per packet. If the Admin UI did not register exactly one handler, or keeps
+ * no `_eventBuffer` (another version), its own handler and buffer stay.
  */
 export function shareRawSocketListeners(
   io: InstrumentedServer,
@@ -108,23 +110,29 @@ export function shareRawSocketListeners(
   ) {
     return false;
   }
-  const count = (type: string, data: unknown): void => {
+  const buffer = new AdminEventBuffer();
+  // The Admin UI reads `io._eventBuffer` each time it collects (every 2 s), and only calls `push`
+  // and `getValuesAndClear` on it.
+  io._eventBuffer = buffer as unknown as InstrumentedServer['_eventBuffer'];
+  const onPacketCreate = ({ data }: { data?: string | Buffer }): void => {
     if (data) {
-      io._eventBuffer.push(`packets${type}`, undefined);
-      io._eventBuffer.push(`bytes${type}`, undefined, Buffer.byteLength(data as string | Buffer));
+      buffer.countOut(data);
     }
   };
-  const onPacketCreate = ({ data }: { data?: unknown }): void => count('Out', data);
-  const onPacket = ({ data }: { data?: unknown }): void => count('In', data);
+  const onPacket = ({ data }: { data?: string | Buffer }): void => {
+    if (data) {
+      buffer.countIn(data);
+    }
+  };
   const onClose = (reason: string): void => {
-    io._eventBuffer.push('rawDisconnection', reason);
+    buffer.push('rawDisconnection', reason);
   };
   const pollingDone = (): void => {
     io._pollingClientsCount = io._pollingClientsCount - 1;
   };
   engine.off('connection', added[0] as (...args: unknown[]) => void);
   engine.on('connection', (rawSocket: RawSocket) => {
-    io._eventBuffer.push('rawConnection');
+    buffer.push('rawConnection');
     if (rawSocket.transport.name === 'polling') {
       // Until the upgrade (or the close) only: as the Admin UI does it.
       io._pollingClientsCount = io._pollingClientsCount + 1;
