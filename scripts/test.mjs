@@ -5,7 +5,7 @@
 // Ends with one line `N passed, N failed, N skipped` computed from Jest's JSON results.
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, build, ensureCommands, ensureFerretDb, ensureHelm, ensureNodeModules, log, printSummary, run, step } from './lib/steps.mjs';
+import { ROOT, build, ensureCommands, ensureFerretDb, ensureHelm, ensureNodeModules, ensureOha, log, printSummary, run, step } from './lib/steps.mjs';
 
 const jestArgs = process.argv.slice(2);
 const results = join(ROOT, 'reports', 'jest-results.json');
@@ -28,6 +28,8 @@ async function main() {
     process.env.FERRETDB_BIN = await ensureFerretDb();
   }
   process.env.HELM_BIN = await ensureHelm();
+  // The benchmarks' smoke run (bench/test) measures latency at a fixed rate with it.
+  process.env.OHA_BIN = await ensureOha();
   if (process.env.SKIP_LINT !== '1') {
     await step('lint (typescript-eslint, type-checked rules)', () => run(join(ROOT, 'node_modules', '.bin', 'eslint'), ['--max-warnings=0', '.']), {
       fix: 'run npx eslint --fix . and fix what remains',

@@ -1,7 +1,8 @@
-// Runs one HTTP load in a separate process (bench/workers/autocannon-worker.mjs) so the load
-// generator never shares an event loop with the bench controller, and returns its JSON result.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Runs one HTTP load in a separate process so the load generator never shares an event loop with the
+// bench controller, and returns its result: closed loop with autocannon (bench/workers/autocannon-
+// worker.mjs), fixed-rate POSTs with bench/workers/rate-worker.mjs, open loop at a fixed rate with oha.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,106 @@ export function rateLoad(spec) {
         resolve(result);
       } catch {
         reject(new Error(`rate generator exited with ${code}: ${err.slice(-1_000)}`));
+      }
+    });
+  });
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let ohaBin;
+
+/** oha's path: OHA_BIN (set by `npm test`), else built once and cached by scripts/ensure-oha.sh. */
+function oha() {
+  if (!ohaBin) {
+    ohaBin =
+      process.env.OHA_BIN && existsSync(process.env.OHA_BIN)
+        ? process.env.OHA_BIN
+        : execFileSync('bash', [join(ROOT, 'scripts', 'ensure-oha.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  }
+  return ohaBin;
+}
+
+function randInt(min, max) {
+  return min + Math.floor(Math.random() * (max - min + 1));
+}
+
+/** The children's CPU seconds from the second line of the shell's `times` (user and system). */
+function childCpuSeconds(timesOutput) {
+  const line = timesOutput.trim().split('\n').pop() ?? '';
+  return [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, [, m, s]) => sum + Number(m) * 60 + Number(s), 0);
+}
+
+/**
+ * One open-loop load at a fixed rate with oha: requests are due at evenly spaced times whatever the
+ * answers do, and each latency counts from the time the request was due (--latency-correction), so
+ * a stall shows in the percentiles instead of slowing the load down. autocannon's rate limit is not
+ * that: each connection sends its quota for the second back to back, then waits for the next
+ * second, so "50% of the maximum rate" is half a second at the maximum and half idle.
+ * Same spec and result shape as httpLoad (spec.overallRate is the rate).
+ */
+export function openLoopLoad(spec) {
+  const dir = mkdtempSync(join(tmpdir(), 'downstream-bench-oha-'));
+  const out = join(dir, 'result.json');
+  const url = new URL(spec.path ?? '/', spec.url).href;
+  const args = ['-z', `${Math.max(100, Math.round((spec.duration ?? 2) * 1000))}ms`, '-q', String(spec.overallRate), '-c', String(spec.connections ?? 16)];
+  args.push('--latency-correction', '-w', '--no-tui', '--output-format', 'json', '-o', out, '-m', spec.method ?? 'GET');
+  for (const [name, value] of Object.entries(spec.headers ?? {})) {
+    args.push('-H', `${name}: ${value}`);
+  }
+  if (spec.todoBody) {
+    // oha picks one line at random per request: 1,000 bodies shaped as the autocannon worker's.
+    const lines = Array.from({ length: 1_000 }, () =>
+      JSON.stringify({ userid: `bench-user-${randInt(1, 1000)}`, content: { title: 'bench todo', fields: { qty: randInt(0, 100), tags: ['a', 'b'] } } }),
+    );
+    writeFileSync(join(dir, 'bodies'), lines.join('\n') + '\n');
+    args.push('-Z', join(dir, 'bodies'));
+  } else if (spec.body !== undefined) {
+    args.push('-d', typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body));
+  }
+  if (spec.randomPath) {
+    // oha picks one URL at random per request: 10,000 drawn from the range.
+    const { prefix, min, max } = spec.randomPath;
+    const urls = Array.from({ length: 10_000 }, () => new URL(`${prefix}${randInt(min, max)}`, spec.url).href);
+    writeFileSync(join(dir, 'urls'), urls.join('\n') + '\n');
+    args.push('--urls-from-file', join(dir, 'urls'));
+  } else {
+    args.push(url);
+  }
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    // The shell's `times` reports the CPU oha used (all its threads).
+    const child = spawn('sh', ['-c', '"$@" >/dev/null; status=$?; times; exit $status', 'sh', oha(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const killer = setTimeout(() => child.kill('SIGKILL'), ((spec.duration ?? 2) + 30) * 1000);
+    child.once('exit', (code) => {
+      clearTimeout(killer);
+      const wallMs = performance.now() - t0;
+      try {
+        if (code !== 0) {
+          throw new Error(`oha exited with ${code}: ${stderr.slice(-1_000)}`);
+        }
+        const report = JSON.parse(readFileSync(out, 'utf8'));
+        const statuses = report.statusCodeDistribution ?? {};
+        const expected = spec.expectStatus ?? 200;
+        const ok = statuses[expected] ?? 0;
+        const seconds = report.summary.total;
+        const ms = (key) => (report.latencyPercentiles?.[key] ?? NaN) * 1000;
+        // oha cancels nothing with -w; any error it lists (refused, reset, timeout) is counted.
+        const errors = Object.values(report.errorDistribution ?? {}).reduce((sum, n) => sum + n, 0);
+        const loadgenCpu = childCpuSeconds(stdout) / (wallMs / 1000);
+        resolve({
+          ok, rps: ok / seconds, seconds, statuses, errors, timeouts: 0,
+          p50: ms('p50'), p90: ms('p90'), p99: ms('p99'), max: report.summary.slowest * 1000,
+          samples: Object.values(statuses).reduce((sum, n) => sum + n, 0),
+          loadgenCpu, saturated: loadgenCpu > LOADGEN_SATURATION, tool: 'oha',
+        });
+      } catch (error) {
+        reject(error);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   });

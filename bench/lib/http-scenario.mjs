@@ -1,8 +1,9 @@
 // The shared method of the HTTP scenarios: warm-up, then rounds in which every target (candidates
-// and baselines, interleaved A B A B) runs a closed-loop maximum-throughput load; then rounds at a
-// fixed rate (a fraction of the reference baseline's median maximum) for latency. Rounds where the
-// load generator saturated its core are discarded (kept, flagged, only when every round saturated).
-import { httpLoad } from './http-load.mjs';
+// and baselines, interleaved A B A B) runs a closed-loop maximum-throughput load (autocannon); then
+// rounds at a fixed rate (a fraction of the reference baseline's median maximum) for latency, open
+// loop (oha: requests due at evenly spaced times, latency from the time each was due). Rounds where
+// the load generator saturated its core are discarded (kept, flagged, only when every round saturated).
+import { httpLoad, openLoopLoad } from './http-load.mjs';
 import { median, minMax, round } from './stats.mjs';
 
 function keepUnsaturated(runs) {
@@ -37,12 +38,12 @@ export function summarize(runs) {
  */
 export async function runHttpScenario(ctx, { targets, reference, connections = 32, ratePlan = [0.5] }) {
   const { durations, rounds, progress } = ctx;
-  const withServerCpu = async (target, spec) => {
+  const withServerCpu = async (target, spec, load = httpLoad) => {
     const { processCpuSeconds } = await import('./procs.mjs');
     const before = processCpuSeconds(target.pid);
     const dbBefore = target.dbPid ? processCpuSeconds(target.dbPid) : NaN;
     const t0 = performance.now();
-    const result = await httpLoad(spec);
+    const result = await load(spec);
     const wall = (performance.now() - t0) / 1000;
     result.serverCpu = (processCpuSeconds(target.pid) - before) / wall;
     result.dbCpu = target.dbPid ? (processCpuSeconds(target.dbPid) - dbBefore) / wall : undefined;
@@ -73,7 +74,7 @@ export async function runHttpScenario(ctx, { targets, reference, connections = 3
     const levelRounds = fraction === 0.5 ? rounds : 1;
     for (let r = 0; r < levelRounds; r += 1) {
       for (const target of targets) {
-        const result = await withServerCpu(target, spec(target, { duration: durations.http, overallRate: rate, connections: Math.min(connections, 16) }));
+        const result = await withServerCpu(target, spec(target, { duration: durations.http, overallRate: rate, connections: Math.min(connections, 16) }), openLoopLoad);
         runs[target.key].push(result);
         progress(`round ${r + 1}/${levelRounds} at ${Math.round(fraction * 100)}% (${rate} req/s) ${target.label}: p50 ${round(result.p50, 3)} ms, p99 ${round(result.p99, 3)} ms`);
       }

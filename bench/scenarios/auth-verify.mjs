@@ -51,7 +51,8 @@ export async function run(ctx) {
     chart: latencyChart('/auth/verify: latency against offered load', result, targets),
     data: { max: result.max, fixed: Object.fromEntries(Object.entries(result.fixed).map(([f, v]) => [f, { ...v, raw: undefined }])), maxRuns: result.maxRuns },
     conditions: [
-      `autocannon in its own process, ${32} connections, ${ctx.durations.http} s per run, ${ctx.rounds} rounds after a ${ctx.durations.warmup} s warm-up per target`,
+      `maxima: autocannon in its own process, ${32} connections, ${ctx.durations.http} s per run, ${ctx.rounds} rounds after a ${ctx.durations.warmup} s warm-up per target`,
+      `latency at fixed rates: oha in its own process, open loop (requests due at evenly spaced times, latency counted from the due time, so a stall is not hidden), 16 connections, ${ctx.durations.http} s per run; autocannon's rate limit would send each second's quota back to back and measure half a second at the maximum`,
       'one auth-service process (NODE_ENV=production, LOG_LEVEL=info), plain Fastify without logging, nginx with 1 worker and access_log off',
       'the load generator shares the 2 cores with the server under test: the closed-loop maximum is a machine maximum, not a server maximum',
       loadgenNote(result, targets),

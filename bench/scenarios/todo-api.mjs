@@ -91,7 +91,7 @@ export async function run(ctx) {
     data,
     conditions: [
       `${ctx.seedTodos} todos seeded in each collection (the candidate's \`todos\`, the baseline's \`baseline_todos\`, same indexes) in one FerretDB 1.24 process (SQLite backend, WAL with synchronous=NORMAL: no fsync per write, like MongoDB's 100 ms journal flushes)${ctx.seedTodos < 100_000 ? ` — fewer than the issue's 100k (${ctx.smoke ? '--smoke' : ctx.quick ? '--quick' : '--todos'})` : ''}; \`_id\` is the todoid in decimal, so both look todos up by primary key (FerretDB uses an index for string and ObjectId \`{ _id }\` filters only)`,
-      `autocannon in its own process, 16 connections, ${ctx.durations.http} s per run, ${ctx.rounds} rounds; GET picks a random todoid per request; POST creates a todo per request (the collection grows during the run)`,
+      `maxima: autocannon in its own process, 16 connections, ${ctx.durations.http} s per run, ${ctx.rounds} rounds; latency at 50%: oha, open loop (requests due at evenly spaced times, latency counted from the due time), 16 connections; GET picks a random todoid per request; POST creates a todo per request (the collection grows during the run)`,
       'FerretDB translates every query to SQLite and is itself CPU-bound on these 2 cores: both servers usually wait on it, which compresses the ratio towards 1',
       ...notes,
     ],

@@ -1,4 +1,4 @@
-// Load generator process: runs one autocannon load (closed loop, or fixed rate with overallRate),
+// Load generator process: runs one closed-loop autocannon load (fixed-rate loads use oha: lib/http-load.mjs),
 // records every response time itself (float ms; autocannon's own histogram has 1 ms resolution),
 // and prints one JSON line with the results and the CPU this process used.
 import autocannon from 'autocannon';
@@ -41,7 +41,6 @@ const instance = autocannon(
     pipelining: 1,
     duration: spec.duration ?? 2,
     amount: spec.amount,
-    overallRate: spec.overallRate,
     timeout: spec.timeout ?? 10,
     requests: [request],
   },

@@ -94,9 +94,11 @@ export async function ensureCommands(commands) {
   }, { fix: `apt-get install -y ${packages.join(' ')}` });
 }
 
-function cachedBuild(script, label) {
+const GO_FIX = 'install Go (apt-get install golang) and make sure the Go module proxy is reachable';
+
+function cachedBuild(script, label, fix = GO_FIX) {
   return step(label, () => execFileSync('bash', [join(ROOT, 'scripts', script)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim(), {
-    fix: 'install Go (apt-get install golang) and make sure the Go module proxy is reachable',
+    fix,
   });
 }
 
@@ -108,6 +110,11 @@ export function ensureFerretDb() {
 /** The helm CLI, built from the Go module proxy on first use and cached. */
 export function ensureHelm() {
   return cachedBuild('ensure-helm.sh', 'helm CLI');
+}
+
+/** oha, the benchmarks' open-loop HTTP load generator, built from the Rust crate registry on first use and cached. */
+export function ensureOha() {
+  return cachedBuild('ensure-oha.sh', 'oha (open-loop HTTP load generator)', 'install Rust (rustup, or apt-get install cargo) and make sure the crate registry is reachable');
 }
 
 /** Transpiles apps and libs to dist/. */
