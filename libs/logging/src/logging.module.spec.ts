@@ -8,6 +8,7 @@ describe('loggedHeaders', () => {
         'user-agent': 'curl/8',
         'x-original-url': 'https://portal/todos/7?access_token=secret',
         referer: 'https://portal/?sso=secret',
+        'x-user-id': 'user-verified-by-the-ingress',
         'x-custom': 'dropped',
       }),
     ).toEqual({
@@ -15,6 +16,7 @@ describe('loggedHeaders', () => {
       'user-agent': 'curl/8',
       'x-original-url': 'https://portal/todos/7',
       referer: 'https://portal/',
+      'x-user-id': 'user-verified-by-the-ingress',
     });
   });
 

@@ -41,6 +41,9 @@ const LOGGED_HEADERS = [
   'origin',
   'x-forwarded-for',
   'x-original-method',
+  // The user the ingress's auth check verified: behind the ingress, the service's line is the record
+  // of who did what (the auth-service logs accepted checks at debug).
+  'x-user-id',
 ];
 /** Headers that carry a whole URL (ingress-nginx's X-Original-URL, Referer): logged without their query. */
 const LOGGED_URL_HEADERS = ['x-original-url', 'referer'];
