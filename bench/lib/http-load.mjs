@@ -12,57 +12,55 @@ const WORKER = fileURLToPath(new URL('../workers/autocannon-worker.mjs', import.
 /** Load-generator CPU above this fraction of one core marks a round as saturated (discarded). */
 export const LOADGEN_SATURATION = 0.9;
 
-export function httpLoad(spec) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    const killer = setTimeout(() => child.kill('SIGKILL'), ((spec.duration ?? 2) + 30) * 1000);
+/** Runs a load-generator process to its end (killed after killAfterMs): its exit code and output. */
+function runToEnd(command, args, killAfterMs) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.once('exit', (code) => {
       clearTimeout(killer);
-      try {
-        const result = JSON.parse(out.trim().split('\n').pop());
-        if (result.error) {
-          reject(new Error(`load generator: ${result.error}`));
-          return;
-        }
-        result.saturated = result.loadgenCpu > LOADGEN_SATURATION;
-        resolve(result);
-      } catch {
-        reject(new Error(`load generator exited with ${code}: ${err.slice(-1_000)}`));
-      }
+      resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The JSON a worker printed last, marked saturated when its CPU passed LOADGEN_SATURATION. */
+function lastJsonLine({ code, stdout, stderr }, what) {
+  let result;
+  try {
+    result = JSON.parse(stdout.trim().split('\n').pop());
+  } catch {
+    throw new Error(`${what} exited with ${code}: ${stderr.slice(-1_000)}`);
+  }
+  if (result.error) {
+    throw new Error(`${what}: ${result.error}`);
+  }
+  result.saturated = result.loadgenCpu > LOADGEN_SATURATION;
+  return result;
+}
+
+export async function httpLoad(spec) {
+  const run = await runToEnd(process.execPath, [WORKER, JSON.stringify(spec)], ((spec.duration ?? 2) + 30) * 1000);
+  return lastJsonLine(run, 'load generator');
 }
 
 const RATE_WORKER = fileURLToPath(new URL('../workers/rate-worker.mjs', import.meta.url));
 
 /** Runs bench/workers/rate-worker.mjs (fixed-rate POSTs) and returns its JSON result. */
-export function rateLoad(spec) {
-  return new Promise((resolve, reject) => {
-    const dir = mkdtempSync(join(tmpdir(), 'downstream-bench-rate-'));
+export async function rateLoad(spec) {
+  const dir = mkdtempSync(join(tmpdir(), 'downstream-bench-rate-'));
+  try {
     const specFile = join(dir, 'spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
-    const child = spawn(process.execPath, [RATE_WORKER, specFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    const killer = setTimeout(() => child.kill('SIGKILL'), (spec.durationS * 1.5 + 60) * 1000);
-    child.once('exit', (code) => {
-      clearTimeout(killer);
-      rmSync(dir, { recursive: true, force: true });
-      try {
-        const result = JSON.parse(out.trim().split('\n').pop());
-        result.saturated = result.loadgenCpu > LOADGEN_SATURATION;
-        resolve(result);
-      } catch {
-        reject(new Error(`rate generator exited with ${code}: ${err.slice(-1_000)}`));
-      }
-    });
-  });
+    const run = await runToEnd(process.execPath, [RATE_WORKER, specFile], (spec.durationS * 1.5 + 60) * 1000);
+    return lastJsonLine(run, 'rate generator');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -97,7 +95,7 @@ function childCpuSeconds(timesOutput) {
  * second, so "50% of the maximum rate" is half a second at the maximum and half idle.
  * Same spec and result shape as httpLoad (spec.overallRate is the rate).
  */
-export function openLoopLoad(spec) {
+export async function openLoopLoad(spec) {
   const dir = mkdtempSync(join(tmpdir(), 'downstream-bench-oha-'));
   const out = join(dir, 'result.json');
   const url = new URL(spec.path ?? '/', spec.url).href;
@@ -125,42 +123,30 @@ export function openLoopLoad(spec) {
   } else {
     args.push(url);
   }
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
+  const t0 = performance.now();
+  try {
     // The shell's `times` reports the CPU oha used (all its threads).
-    const child = spawn('sh', ['-c', '"$@" >/dev/null; status=$?; times; exit $status', 'sh', oha(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const killer = setTimeout(() => child.kill('SIGKILL'), ((spec.duration ?? 2) + 30) * 1000);
-    child.once('exit', (code) => {
-      clearTimeout(killer);
-      const wallMs = performance.now() - t0;
-      try {
-        if (code !== 0) {
-          throw new Error(`oha exited with ${code}: ${stderr.slice(-1_000)}`);
-        }
-        const report = JSON.parse(readFileSync(out, 'utf8'));
-        const statuses = report.statusCodeDistribution ?? {};
-        const expected = spec.expectStatus ?? 200;
-        const ok = statuses[expected] ?? 0;
-        const seconds = report.summary.total;
-        const ms = (key) => (report.latencyPercentiles?.[key] ?? NaN) * 1000;
-        // oha cancels nothing with -w; any error it lists (refused, reset, timeout) is counted.
-        const errors = Object.values(report.errorDistribution ?? {}).reduce((sum, n) => sum + n, 0);
-        const loadgenCpu = childCpuSeconds(stdout) / (wallMs / 1000);
-        resolve({
-          ok, rps: ok / seconds, seconds, statuses, errors, timeouts: 0,
-          p50: ms('p50'), p90: ms('p90'), p99: ms('p99'), max: report.summary.slowest * 1000,
-          samples: Object.values(statuses).reduce((sum, n) => sum + n, 0),
-          loadgenCpu, saturated: loadgenCpu > LOADGEN_SATURATION, tool: 'oha',
-        });
-      } catch (error) {
-        reject(error);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  });
+    const { code, stdout, stderr } = await runToEnd('sh', ['-c', '"$@" >/dev/null; status=$?; times; exit $status', 'sh', oha(), ...args], ((spec.duration ?? 2) + 30) * 1000);
+    const wallMs = performance.now() - t0;
+    if (code !== 0) {
+      throw new Error(`oha exited with ${code}: ${stderr.slice(-1_000)}`);
+    }
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    const statuses = report.statusCodeDistribution ?? {};
+    const expected = spec.expectStatus ?? 200;
+    const ok = statuses[expected] ?? 0;
+    const seconds = report.summary.total;
+    const ms = (key) => (report.latencyPercentiles?.[key] ?? NaN) * 1000;
+    // oha cancels nothing with -w; any error it lists (refused, reset, timeout) is counted.
+    const errors = Object.values(report.errorDistribution ?? {}).reduce((sum, n) => sum + n, 0);
+    const loadgenCpu = childCpuSeconds(stdout) / (wallMs / 1000);
+    return {
+      ok, rps: ok / seconds, seconds, statuses, errors, timeouts: 0,
+      p50: ms('p50'), p90: ms('p90'), p99: ms('p99'), max: report.summary.slowest * 1000,
+      samples: Object.values(statuses).reduce((sum, n) => sum + n, 0),
+      loadgenCpu, saturated: loadgenCpu > LOADGEN_SATURATION, tool: 'oha',
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
