@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bodyText, randomPath, todoBody } from './requests.mjs';
 
 const WORKER = fileURLToPath(new URL('../workers/autocannon-worker.mjs', import.meta.url));
 
@@ -77,10 +78,6 @@ function oha() {
   return ohaBin;
 }
 
-function randInt(min, max) {
-  return min + Math.floor(Math.random() * (max - min + 1));
-}
-
 /** The children's CPU seconds from the second line of the shell's `times` (user and system). */
 function childCpuSeconds(timesOutput) {
   const line = timesOutput.trim().split('\n').pop() ?? '';
@@ -98,30 +95,25 @@ function childCpuSeconds(timesOutput) {
 export async function openLoopLoad(spec) {
   const dir = mkdtempSync(join(tmpdir(), 'downstream-bench-oha-'));
   const out = join(dir, 'result.json');
-  const url = new URL(spec.path ?? '/', spec.url).href;
   const args = ['-z', `${Math.max(100, Math.round((spec.duration ?? 2) * 1000))}ms`, '-q', String(spec.overallRate), '-c', String(spec.connections ?? 16)];
   args.push('--latency-correction', '-w', '--no-tui', '--output-format', 'json', '-o', out, '-m', spec.method ?? 'GET');
   for (const [name, value] of Object.entries(spec.headers ?? {})) {
     args.push('-H', `${name}: ${value}`);
   }
   if (spec.todoBody) {
-    // oha picks one line at random per request: 1,000 bodies shaped as the autocannon worker's.
-    const lines = Array.from({ length: 1_000 }, () =>
-      JSON.stringify({ userid: `bench-user-${randInt(1, 1000)}`, content: { title: 'bench todo', fields: { qty: randInt(0, 100), tags: ['a', 'b'] } } }),
-    );
-    writeFileSync(join(dir, 'bodies'), lines.join('\n') + '\n');
+    // oha picks one line at random per request: 1,000 bodies as the autocannon worker makes them.
+    writeFileSync(join(dir, 'bodies'), Array.from({ length: 1_000 }, todoBody).join('\n') + '\n');
     args.push('-Z', join(dir, 'bodies'));
   } else if (spec.body !== undefined) {
-    args.push('-d', typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body));
+    args.push('-d', bodyText(spec.body));
   }
   if (spec.randomPath) {
     // oha picks one URL at random per request: 10,000 drawn from the range.
-    const { prefix, min, max } = spec.randomPath;
-    const urls = Array.from({ length: 10_000 }, () => new URL(`${prefix}${randInt(min, max)}`, spec.url).href);
+    const urls = Array.from({ length: 10_000 }, () => new URL(randomPath(spec.randomPath), spec.url).href);
     writeFileSync(join(dir, 'urls'), urls.join('\n') + '\n');
     args.push('--urls-from-file', join(dir, 'urls'));
   } else {
-    args.push(url);
+    args.push(new URL(spec.path ?? '/', spec.url).href);
   }
   const t0 = performance.now();
   try {

@@ -2,6 +2,7 @@
 // records every response time itself (float ms; autocannon's own histogram has 1 ms resolution),
 // and prints one JSON line with the results and the CPU this process used.
 import autocannon from 'autocannon';
+import { bodyText, randomPath, todoBody } from '../lib/requests.mjs';
 import { percentile } from '../lib/stats.mjs';
 
 const spec = JSON.parse(process.argv[2]);
@@ -10,25 +11,18 @@ const t0 = performance.now();
 const latencies = [];
 const statuses = {};
 
-function randInt(min, max) {
-  return min + Math.floor(Math.random() * (max - min + 1));
-}
-
 const request = { method: spec.method ?? 'GET', headers: spec.headers ?? {}, path: spec.path ?? '/' };
 if (spec.body !== undefined) {
-  request.body = typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
+  request.body = bodyText(spec.body);
 }
 if (spec.randomPath || spec.todoBody) {
   request.setupRequest = (req) => {
     const next = { ...req };
     if (spec.randomPath) {
-      next.path = `${spec.randomPath.prefix}${randInt(spec.randomPath.min, spec.randomPath.max)}`;
+      next.path = randomPath(spec.randomPath);
     }
     if (spec.todoBody) {
-      next.body = JSON.stringify({
-        userid: `bench-user-${randInt(1, 1000)}`,
-        content: { title: 'bench todo', fields: { qty: randInt(0, 100), tags: ['a', 'b'] } },
-      });
+      next.body = todoBody();
     }
     return next;
   };
