@@ -18,8 +18,11 @@ import {
 } from '@app/tokens';
 import { VERIFY_RESULTS_METRIC } from './auth.metrics';
 
+/** The path the ingress calls, answered before Fastify routes the request (see `answerBeforeRouting`). */
+const VERIFY_PATH = '/auth/verify';
+
 /** The routes of the check, as Fastify names them (Envoy's ext-auth appends the original path). */
-export const VERIFY_ROUTES: readonly string[] = ['/auth/verify', '/auth/verify/*'];
+export const VERIFY_ROUTES: readonly string[] = [VERIFY_PATH, `${VERIFY_PATH}/*`];
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const BEARER_SCHEME = /^Bearer\b/i;
@@ -54,9 +57,6 @@ function pathOf(url: string | undefined): string | undefined {
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
-
-/** The path the ingress calls, answered before Fastify routes the request (see `answerBeforeRouting`). */
-const VERIFY_PATH = '/auth/verify';
 
 /** Whether a request line's target is `/auth/verify` itself, with or without a query string. */
 function isVerifyPath(url: string | undefined): boolean {
@@ -310,7 +310,7 @@ export class VerifyEndpoint implements OnModuleInit {
     res.end(answer.body);
     const elapsed = performance.now() - exchange.started;
     if (exchange.server) {
-      this.httpMetrics.observe(req.method ?? 'GET', VERIFY_ROUTES[0], answer.status, elapsed / 1000);
+      this.httpMetrics.observe(req.method ?? 'GET', VERIFY_PATH, answer.status, elapsed / 1000);
     }
     this.log(req, exchange.id, res, answer, elapsed);
   }
