@@ -1,28 +1,34 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { FastifyInstance } from 'fastify';
 import type { Histogram } from 'prom-client';
+import { BufferedHistogram } from './buffered-metrics';
 
 export const HTTP_DURATION_METRIC = 'http_server_request_duration_seconds';
 
-/** More label combinations than any service has routes × methods × statuses: observed uncached. */
-const MAX_CACHED_SERIES = 1_000;
+type DurationLabel = 'method' | 'route' | 'status';
 
-/** Observes every HTTP response (including those Fastify answers before a handler runs). */
+/** More label combinations than any service has routes × methods × statuses: observed unbuffered. */
+const MAX_BUFFERED_SERIES = 1_000;
+
+/**
+ * Observes every HTTP response (including those Fastify answers before a handler runs). The
+ * observations are buffered (`BufferedHistogram`) and reach prom-client in batches and before each
+ * scrape.
+ */
 @Injectable()
-export class HttpMetricsService implements OnModuleInit {
-  /**
-   * The histogram's child per method, route and status: `observe(labels, value)` builds a label
-   * object and a closure per call, a child does not. prom-client 15 still validates and hashes the
-   * labels on each observation.
-   */
-  private readonly series = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+export class HttpMetricsService implements OnModuleInit, OnModuleDestroy {
+  private readonly buffered: BufferedHistogram<DurationLabel>;
+  /** The buffered child per method, status and route. */
+  private readonly series = new Map<string, number>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @InjectMetric(HTTP_DURATION_METRIC) private readonly duration: Histogram<'method' | 'route' | 'status'>,
-  ) {}
+    @InjectMetric(HTTP_DURATION_METRIC) private readonly duration: Histogram<DurationLabel>,
+  ) {
+    this.buffered = new BufferedHistogram(duration, MAX_BUFFERED_SERIES);
+  }
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
@@ -40,19 +46,23 @@ export class HttpMetricsService implements OnModuleInit {
     });
   }
 
+  onModuleDestroy(): void {
+    this.buffered.close();
+  }
+
   /** Observes one answer; also called by endpoints that answer before Fastify routes a request. */
   observe(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${status} ${route}`;
-    let series = this.series.get(key);
-    if (!series) {
+    let child = this.series.get(key);
+    if (child === undefined) {
       const labels = { method, route, status: String(status) };
-      if (this.series.size >= MAX_CACHED_SERIES) {
+      child = this.buffered.child(labels);
+      if (child === undefined) {
         this.duration.observe(labels, seconds);
         return;
       }
-      series = this.duration.labels(labels);
-      this.series.set(key, series);
+      this.series.set(key, child);
     }
-    series.observe(seconds);
+    this.buffered.observe(child, seconds);
   }
 }

@@ -1,2 +1,3 @@
+export * from './buffered-metrics';
 export * from './http-metrics.service';
 export * from './metrics.module';
