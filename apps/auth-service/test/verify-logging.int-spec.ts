@@ -69,7 +69,25 @@ describe('auth-service logs of /auth/verify at LOG_LEVEL=debug', () => {
     });
     expect(badLine).toMatchObject({ level: 40, res: { statusCode: 401 } });
     expect(badLine).toMatchObject({ originalUrl: '/todos', originalMethod: 'GET', auth: 'signature' });
+    expect(badLine).not.toHaveProperty('repeated');
     expect(service.output()).not.toContain(issued.access_token.split('.')[2]);
+  });
+
+  it('log a repeat of a refused token at debug, marked repeated', async () => {
+    const issued = await issue(service, 'retrying-user');
+    const refuse = async (id: string) =>
+      (
+        await fetch(`${service.url}/auth/verify`, {
+          headers: { authorization: `Bearer ${issued.access_token}x`, 'x-request-id': id },
+        })
+      ).status;
+    expect(await refuse('verify-log-first')).toBe(401);
+    expect(await refuse('verify-log-again')).toBe(401);
+    const again = await waitFor(() => completedLine(service, 'verify-log-again'), {
+      description: 'the log line of the repeated refusal',
+    });
+    expect(again).toMatchObject({ level: 20, auth: 'signature', repeated: true, res: { statusCode: 401 } });
+    expect(completedLine(service, 'verify-log-first')).toMatchObject({ level: 40, auth: 'signature' });
   });
 
   it('keep query strings, which may carry secrets, out of every log line', async () => {
@@ -124,5 +142,28 @@ describe('auth-service logs of /auth/verify at LOG_LEVEL=info (production)', () 
     });
     expect(badLine).toMatchObject({ level: 40, auth: 'signature' });
     expect(completedLine(service, 'verify-info-ok')).toBeUndefined();
+  });
+
+  it('log a refused token once, not each time a client retries it, and count every refusal', async () => {
+    const issued = await issue(service, 'retrying-quiet-user');
+    const dead = `${issued.access_token}x`;
+    const ids = ['verify-info-retry-1', 'verify-info-retry-2', 'verify-info-retry-3'];
+    for (const id of ids) {
+      const response = await fetch(`${service.url}/auth/verify`, {
+        headers: { authorization: `Bearer ${dead}`, 'x-request-id': id },
+      });
+      expect(response.status).toBe(401);
+    }
+    // A request logged after the retries: once its line is out, theirs would be too.
+    const marker = await fetch(`${service.url}/auth/verify`, {
+      headers: { 'x-request-id': 'verify-info-marker' },
+    });
+    expect(marker.status).toBe(401);
+    await waitFor(() => completedLine(service, 'verify-info-marker'), { description: 'the marker line' });
+    expect(ids.map((id) => completedLine(service, id)?.level)).toEqual([40, undefined, undefined]);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(
+      Number(/auth_verify_total\{[^}]*result="signature"[^}]*\} (\d+)/.exec(metrics)?.[1]),
+    ).toBe(4);
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { parse as parseCookie } from 'cookie';
@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { HttpMetricsService } from '@app/metrics';
+import { BufferedCounter, type BufferedCounterChild, HttpMetricsService } from '@app/metrics';
 import type { Counter } from 'prom-client';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, toProblem, urlPath } from '@app/errors';
 import {
@@ -63,13 +63,39 @@ function isVerifyPath(url: string | undefined): boolean {
   return url !== undefined && urlPath(url) === VERIFY_PATH;
 }
 
-/** One answer, before it is written: status, its own headers (name, value, …), body and log fields. */
+/**
+ * One answer, before it is written: status, headers (name, value, …; all but the request id, which
+ * `send` appends), body and log fields. An acceptance is built once per verified token and reused.
+ */
 interface Answer {
   status: number;
   headers: string[];
-  contentType: string;
   body: string;
-  fields: Record<string, string>;
+  /** The level of its "request completed" line. */
+  level: 'debug' | 'warn' | 'error';
+  fields: Record<string, string | boolean>;
+}
+
+/** An answer with the headers every one of them carries after its own. */
+function buildAnswer(
+  status: number,
+  own: string[],
+  contentType: string,
+  body: string,
+  level: Answer['level'],
+  fields: Answer['fields'],
+): Answer {
+  const headers = own.concat(
+    'X-Content-Type-Options',
+    'nosniff',
+    'Cache-Control',
+    'no-store',
+    'Content-Type',
+    contentType,
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+  );
+  return { status, headers, body, level, fields };
 }
 
 /** What each answer needs from the request it answers, whichever path it came by. */
@@ -109,18 +135,23 @@ interface Exchange {
  * Each answer writes the same one "request completed" line as every other route (the request id,
  * method, path without query, status and time), with the ingress's `X-Original-URL` (path only) and
  * `X-Original-Method`, and the user and token id or the refusal reason. Never the token. Refusals
- * log at `warn` and failures at `error`; acceptances at `debug`, as forward-auth servers commonly
+ * log at `warn` (a repeat of a cached refusal at `debug`, marked `repeated`) and failures at
+ * `error`; acceptances at `debug`, as forward-auth servers commonly
  * do: one runs before every API call, and the service behind the ingress logs that call with the
  * `X-User-Id` the ingress passed it. At `info` the accepted line was a large share of a
  * verification's CPU (measured in bench/analysis.md).
  */
 @Injectable()
-export class VerifyEndpoint implements OnModuleInit {
+export class VerifyEndpoint implements OnModuleInit, OnModuleDestroy {
+  /** The result counter, counted in plain numbers and flushed before each scrape. */
+  private readonly buffered: BufferedCounter<string>;
+  /** Its child per result (a fixed set). */
+  private readonly counted = new Map<string, BufferedCounterChild>();
   /**
-   * The counter's child per result (a fixed set), looked up once: no label object per call.
-   * prom-client 15 still validates and hashes the labels on each `inc`.
+   * The acceptance of each verified token, built once: its headers and JSON body depend on the
+   * token only. Keyed by the cache's own object, so it lives as long as the cache entry does.
    */
-  private readonly counted = new Map<string, Counter.Internal>();
+  private readonly accepted = new WeakMap<VerifiedToken, Answer>();
 
   constructor(
     private readonly verifier: TokenVerifier,
@@ -128,15 +159,21 @@ export class VerifyEndpoint implements OnModuleInit {
     @InjectPinoLogger('http') private readonly logger: PinoLogger,
     private readonly adapterHost: HttpAdapterHost,
     private readonly httpMetrics: HttpMetricsService,
-  ) {}
+  ) {
+    this.buffered = new BufferedCounter(results);
+  }
 
   private count(result: 'ok' | InvalidTokenReason): void {
     let child = this.counted.get(result);
     if (!child) {
-      child = this.results.labels({ result });
+      child = this.buffered.labels({ result });
       this.counted.set(result, child);
     }
     child.inc();
+  }
+
+  onModuleDestroy(): void {
+    this.buffered.close();
   }
 
   onModuleInit(): void {
@@ -205,7 +242,7 @@ export class VerifyEndpoint implements OnModuleInit {
       if (verdict !== undefined) {
         this.send(
           exchange,
-          verdict.ok ? this.acceptance(verdict.token) : this.refusal(exchange, verdict.reason),
+          verdict.ok ? this.acceptance(verdict.token) : this.refusal(exchange, verdict.reason, true),
         );
         return;
       }
@@ -227,28 +264,27 @@ export class VerifyEndpoint implements OnModuleInit {
 
   private acceptance(verified: VerifiedToken): Answer {
     this.count('ok');
-    return {
-      status: 200,
-      headers: [
-        'X-User-Id',
-        verified.sub,
-        'X-User-Roles',
-        verified.roles.join(','),
-        'X-Token-Id',
-        verified.jti,
-      ],
-      contentType: 'application/json; charset=utf-8',
-      body: JSON.stringify({
-        sub: verified.sub,
-        roles: verified.roles,
-        jti: verified.jti,
-        exp: verified.exp,
-      }),
-      fields: { userId: verified.sub, tokenId: verified.jti },
-    };
+    let accepted = this.accepted.get(verified);
+    if (!accepted) {
+      accepted = buildAnswer(
+        200,
+        ['X-User-Id', verified.sub, 'X-User-Roles', verified.roles.join(','), 'X-Token-Id', verified.jti],
+        'application/json; charset=utf-8',
+        JSON.stringify({ sub: verified.sub, roles: verified.roles, jti: verified.jti, exp: verified.exp }),
+        'debug',
+        { userId: verified.sub, tokenId: verified.jti },
+      );
+      this.accepted.set(verified, accepted);
+    }
+    return accepted;
   }
 
-  private refusal(exchange: Exchange, reason: InvalidTokenReason): Answer {
+  /**
+   * A 401. `repeated`: the refusal came from the cache of refusals, so this instance refused the same
+   * token before and logged it at `warn`; a repeat logs at `debug` (a client retrying a dead token
+   * would otherwise write a warning per attempt). `auth_verify_total` counts every one.
+   */
+  private refusal(exchange: Exchange, reason: InvalidTokenReason, repeated = false): Answer {
     this.count(reason);
     const missing = reason === 'missing';
     const problem: ProblemDetails = {
@@ -261,29 +297,26 @@ export class VerifyEndpoint implements OnModuleInit {
       instance: pathOf(exchange.req.url),
       requestId: exchange.id,
     };
-    return {
-      status: 401,
-      headers: [
+    return buildAnswer(
+      401,
+      [
         'WWW-Authenticate',
         missing ? MISSING_CHALLENGE : `Bearer ${REALM}, error="invalid_token", error_description="${reason}"`,
       ],
-      contentType: PROBLEM_CONTENT_TYPE,
-      body: JSON.stringify(problem),
-      fields: { auth: reason },
-    };
+      PROBLEM_CONTENT_TYPE,
+      JSON.stringify(problem),
+      repeated ? 'debug' : 'warn',
+      repeated ? { auth: reason, repeated } : { auth: reason },
+    );
   }
 
   /** Redis unavailable and the token not cached: 503, never a 401 that would log the user out. */
   private failure(exchange: Exchange, error: unknown): Answer {
     const { problem } = toProblem(error, pathOf(exchange.req.url));
     problem.requestId = exchange.id;
-    return {
-      status: problem.status,
-      headers: [],
-      contentType: PROBLEM_CONTENT_TYPE,
-      body: JSON.stringify(problem),
-      fields: { error: error instanceof Error ? error.message : String(error) },
-    };
+    return buildAnswer(problem.status, [], PROBLEM_CONTENT_TYPE, JSON.stringify(problem), 'error', {
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 
   private send(exchange: Exchange, answer: Answer): void {
@@ -291,18 +324,7 @@ export class VerifyEndpoint implements OnModuleInit {
     if (res.headersSent) {
       return;
     }
-    const headers = answer.headers.concat(
-      'X-Content-Type-Options',
-      'nosniff',
-      'Cache-Control',
-      'no-store',
-      'X-Request-Id',
-      exchange.id,
-      'Content-Type',
-      answer.contentType,
-      'Content-Length',
-      String(Buffer.byteLength(answer.body)),
-    );
+    const headers = answer.headers.concat('X-Request-Id', exchange.id);
     if (exchange.server?.listening === false) {
       headers.push('Connection', 'close');
     }
@@ -316,7 +338,7 @@ export class VerifyEndpoint implements OnModuleInit {
   }
 
   private log(req: IncomingMessage, id: string, res: ServerResponse, answer: Answer, elapsed: number): void {
-    const level = answer.status >= 500 ? 'error' : answer.status >= 400 ? 'warn' : 'debug';
+    const { level } = answer;
     if (!this.logger.logger.isLevelEnabled(level)) {
       return;
     }
