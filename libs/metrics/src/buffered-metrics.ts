@@ -34,7 +34,10 @@ export function onCollect(metric: object, flush: () => void): () => void {
   return () => set.delete(flush);
 }
 
-/** Observations buffered before prom-client sees them: at most this many at a time (2.5 KB; replaying them takes ~0.3 ms, a pause short enough for a p99). */
+/**
+ * Observations buffered before prom-client sees them, at most (2.5 KB). Replaying a full buffer takes
+ * ~0.3 ms: a pause short enough not to show in a p99 (2,048 did).
+ */
 export const HISTOGRAM_BUFFER_SIZE = 256;
 
 /**
