@@ -12,6 +12,16 @@ function histogram(registry: Registry, collect?: typeof flushBuffered): Histogra
   });
 }
 
+function counter(registry: Registry, name: string): Counter<'result'> {
+  return new Counter({
+    name,
+    help: name,
+    labelNames: ['result'],
+    registers: [registry],
+    collect: flushBuffered,
+  });
+}
+
 /** The value of one exposition line, e.g. `duration_seconds_count{route="/a"}`. */
 async function sample(registry: Registry, series: string): Promise<number | undefined> {
   const line = (await registry.metrics()).split('\n').find((text) => text.startsWith(`${series} `));
@@ -75,14 +85,7 @@ describe('BufferedHistogram', () => {
 describe('BufferedCounter', () => {
   it('adds the increments of each label set when the counter is collected', async () => {
     const registry = new Registry();
-    const counter = new Counter({
-      name: 'results_total',
-      help: 'results',
-      labelNames: ['result'],
-      registers: [registry],
-      collect: flushBuffered,
-    });
-    const buffered = new BufferedCounter(counter);
+    const buffered = new BufferedCounter(counter(registry, 'results_total'));
     const ok = buffered.labels({ result: 'ok' });
     const refused = buffered.labels({ result: 'refused' });
     ok.inc();
@@ -97,15 +100,9 @@ describe('BufferedCounter', () => {
 
   it('keeps the increments of other owners of the same counter apart', async () => {
     const registry = new Registry();
-    const counter = new Counter({
-      name: 'shared_total',
-      help: 'shared',
-      labelNames: ['result'],
-      registers: [registry],
-      collect: flushBuffered,
-    });
-    const first = new BufferedCounter(counter);
-    const second = new BufferedCounter(counter);
+    const shared = counter(registry, 'shared_total');
+    const first = new BufferedCounter(shared);
+    const second = new BufferedCounter(shared);
     first.labels({ result: 'ok' }).inc();
     second.labels({ result: 'ok' }).inc();
     expect(await sample(registry, 'shared_total{result="ok"}')).toBe(2);
