@@ -116,10 +116,17 @@ describe.each(Object.keys(DEPENDENCIES) as ServiceName[])('%s boots against real
       } finally {
         await server.start();
       }
-      await waitFor(async () => (await status(`${service.url}/health/ready`)).code === 200, {
-        timeoutMs: 30_000,
-        description: `/health/ready to recover after ${dependency} restarted`,
-      });
+      await waitFor(
+        async () => {
+          const ready = await status(`${service.url}/health/ready`);
+          if (ready.code !== 200) {
+            // Shown as the last error should it never recover: which check failed, and how.
+            throw new Error(`${ready.code} ${JSON.stringify(ready.body)}`);
+          }
+          return true;
+        },
+        { timeoutMs: 30_000, description: `/health/ready to recover after ${dependency} restarted` },
+      );
     },
   );
 
