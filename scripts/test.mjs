@@ -23,7 +23,7 @@ function summaryLine() {
 
 async function main() {
   await ensureNodeModules();
-  await ensureCommands(['redis-server', 'nginx', 'chromium']);
+  await ensureCommands(['redis-server', 'nginx', 'chromium', 'wrk']);
   if (!process.env.MONGODB_URI) {
     process.env.FERRETDB_BIN = await ensureFerretDb();
   }

@@ -1,6 +1,7 @@
 // Runs one HTTP load in a separate process so the load generator never shares an event loop with the
 // bench controller, and returns its result: closed loop with autocannon (bench/workers/autocannon-
-// worker.mjs), fixed-rate POSTs with bench/workers/rate-worker.mjs, open loop at a fixed rate with oha.
+// worker.mjs), fixed-rate POSTs with bench/workers/rate-worker.mjs, open loop at a fixed rate with oha,
+// closed-loop maxima where the server must be the limit with wrk.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,3 +143,53 @@ export async function openLoopLoad(spec) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** wrk's latency figure (`123.45us`, `1.20ms`, `2.00s`) in milliseconds. */
+function wrkMs(text) {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? '');
+  if (!match) {
+    return NaN;
+  }
+  return Number(match[1]) * { us: 0.001, ms: 1, s: 1_000, m: 60_000 }[match[2]];
+}
+
+/**
+ * One closed-loop maximum with wrk (C, one thread): it needs a third to half of the CPU autocannon
+ * needs per request, so on two cores the server under test, not the load generator, sets the
+ * maximum. GET-like requests with fixed headers only (no random paths or bodies).
+ */
+export async function wrkLoad(spec) {
+  if (spec.randomPath || spec.todoBody || spec.body !== undefined) {
+    throw new Error('wrkLoad sends fixed requests only');
+  }
+  const args = ['-t1', `-c${spec.connections ?? 32}`, `-d${Math.max(1, Math.round(spec.duration ?? 2))}s`, '--latency'];
+  for (const [name, value] of Object.entries(spec.headers ?? {})) {
+    args.push('-H', `${name}: ${value}`);
+  }
+  args.push(new URL(spec.path ?? '/', spec.url).href);
+  const t0 = performance.now();
+  const { code, stdout, stderr } = await runToEnd('sh', ['-c', '"$@"; status=$?; times; exit $status', 'sh', 'wrk', ...args], ((spec.duration ?? 2) + 30) * 1000);
+  const wallMs = performance.now() - t0;
+  const summary = /(\d+) requests in ([\d.]+(?:us|ms|s|m))/.exec(stdout);
+  if (code === 127) {
+    throw new Error('wrk is not installed (Debian: apt-get install wrk; npm test installs it)');
+  }
+  if (code !== 0 || !summary) {
+    throw new Error(`wrk exited with ${code}: ${(stderr || stdout).slice(-1_000)}`);
+  }
+  const total = Number(summary[1]);
+  const seconds = wrkMs(summary[2]) / 1_000;
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const errors = [...stdout.matchAll(/(connect|read|write|timeout) (\d+)/g)].reduce((sum, m) => sum + Number(m[2]), 0);
+  const expected = spec.expectStatus ?? 200;
+  // wrk counts answers only as 2xx/3xx or not: the expected status is the one class or the other.
+  const ok = expected < 400 ? total - non2xx : non2xx;
+  const percentile = (p) => wrkMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(stdout)?.[1]);
+  const loadgenCpu = childCpuSeconds(stdout) / (wallMs / 1000);
+  return {
+    ok, rps: ok / seconds, seconds, statuses: { [expected]: ok, other: total - ok }, errors, timeouts: 0,
+    p50: percentile(50), p99: percentile(99), samples: total,
+    loadgenCpu, saturated: loadgenCpu > LOADGEN_SATURATION, tool: 'wrk',
+  };
+}
+

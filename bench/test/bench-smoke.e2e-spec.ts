@@ -10,13 +10,22 @@ import { join, resolve } from 'node:path';
  * scenario ran end to end and produced numbers, a ratio and a chart.
  */
 const ROOT = resolve(__dirname, '..', '..');
-const SCENARIOS = ['auth-verify', 'todo-api', 'gateway-idle', 'gateway-emits', 'gateway-broadcast', 'end-to-end', 'replicas'];
+const SCENARIOS = [
+  'auth-verify',
+  'todo-api',
+  'gateway-idle',
+  'gateway-emits',
+  'gateway-broadcast',
+  'end-to-end',
+  'replicas',
+];
 
 interface Row {
   scenario: string;
   baseline: string;
   candidate: string;
   ratio: { median: number; min: number; max: number };
+  ratioNote?: string;
   target: string;
 }
 interface ScenarioResult {
@@ -24,6 +33,7 @@ interface ScenarioResult {
   error?: string;
   rows: Row[];
   svg?: string;
+  data?: { wrkMaxRuns?: Record<string, { rps: number; loadgenCpu: number; serverCpu: number }[]> };
 }
 interface Report {
   machine: { cores: number; cpuModel: string; node: string };
@@ -33,7 +43,10 @@ interface Report {
 
 function runBench(out: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--smoke', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--smoke', '--out', out], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -47,7 +60,9 @@ function runBench(out: string): Promise<{ code: number | null; output: string }>
 
 describe('the benchmark smoke run', () => {
   const out = mkdtempSync(join(tmpdir(), 'downstream-bench-smoke-'));
-  const mdMtime = existsSync(join(ROOT, 'BENCHMARKS.md')) ? statSync(join(ROOT, 'BENCHMARKS.md')).mtimeMs : undefined;
+  const mdMtime = existsSync(join(ROOT, 'BENCHMARKS.md'))
+    ? statSync(join(ROOT, 'BENCHMARKS.md')).mtimeMs
+    : undefined;
   let run: { code: number | null; output: string };
   let report: Report;
 
@@ -63,7 +78,10 @@ describe('the benchmark smoke run', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('exits 0 and labels the machine', () => {
-    expect({ code: run.code, tail: run.code === 0 ? '' : run.output.slice(-3_000) }).toEqual({ code: 0, tail: '' });
+    expect({ code: run.code, tail: run.code === 0 ? '' : run.output.slice(-3_000) }).toEqual({
+      code: 0,
+      tail: '',
+    });
     expect(report.mode).toBe('smoke');
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.machine.node).toBe(process.version);
@@ -84,10 +102,26 @@ describe('the benchmark smoke run', () => {
     expect(svg).toContain('</svg>');
   });
 
+  it('measures the /auth/verify maxima a second time with wrk, and reports that ratio beside the first', () => {
+    const scenario = report.scenarios.find((s) => s.name === 'auth-verify');
+    const runs = scenario?.data?.wrkMaxRuns;
+    expect(Object.keys(runs ?? {}).sort()).toEqual(['bad', 'fastify', 'valid']);
+    for (const run of Object.values(runs!).flat()) {
+      expect(run.rps).toBeGreaterThan(0);
+      expect(run.loadgenCpu).toBeGreaterThan(0);
+      expect(run.serverCpu).toBeGreaterThan(0);
+    }
+    for (const row of scenario!.rows) {
+      expect(row.ratioNote).toMatch(/^with wrk, .*: \d+(\.\d+)?× \(/);
+    }
+  });
+
   it('writes its report into the chosen directory, not into the repository', () => {
     const md = readFileSync(join(out, 'BENCHMARKS.md'), 'utf8');
     expect(md).toContain('| Scenario | Baseline | Candidate |');
-    const now = existsSync(join(ROOT, 'BENCHMARKS.md')) ? statSync(join(ROOT, 'BENCHMARKS.md')).mtimeMs : undefined;
+    const now = existsSync(join(ROOT, 'BENCHMARKS.md'))
+      ? statSync(join(ROOT, 'BENCHMARKS.md')).mtimeMs
+      : undefined;
     expect(now).toBe(mdMtime);
   });
 });
