@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,6 +31,43 @@ function portOpen(port: number): Promise<boolean> {
       resolveOpen(true);
     });
     socket.once('error', () => resolveOpen(false));
+  });
+}
+
+/**
+ * Whether process `pid` holds the socket listening on 127.0.0.1:`port`, read from Linux's /proc;
+ * `undefined` where /proc cannot tell. A port answering is not enough: a server started again on its
+ * old port fails to bind if another process took the port meanwhile, and the port then answers for
+ * that other process.
+ */
+export function ownsListener(pid: number, port: number): boolean | undefined {
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of table.split('\n').slice(1)) {
+    // sl, local_address, rem_address, st (0A: LISTEN), tx:rx queues, timer, retransmits, uid, timeout, inode
+    const columns = line.trim().split(/\s+/);
+    if (columns[1] === local && columns[3] === '0A') {
+      inodes.add(`socket:[${columns[9]}]`);
+    }
+  }
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  return fds.some((fd) => {
+    try {
+      return inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      return false;
+    }
   });
 }
 
@@ -71,15 +108,22 @@ async function startProcessServer(spec: ProcessSpec): Promise<LocalServer> {
     proc.stderr?.on('data', (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4_000);
     });
-    await waitFor(
+    const state = await waitFor(
       async () => {
         if (proc.exitCode !== null) {
-          throw new Error(`${spec.name} exited with ${proc.exitCode}: ${output}`);
+          return 'exited';
         }
-        return portOpen(port);
+        // Listening, and the listener is this process, not whoever else holds the port.
+        return (await portOpen(port)) && ownsListener(proc.pid ?? -1, port) !== false
+          ? 'listening'
+          : undefined;
       },
       { timeoutMs: 30_000, description: `${spec.name} to listen on 127.0.0.1:${port}` },
     );
+    if (state === 'exited') {
+      // At once: a process that exited will not listen (polling on would only wait out the timeout).
+      throw new Error(`${spec.name} exited with ${proc.exitCode}: ${output}`);
+    }
   };
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
@@ -126,14 +170,22 @@ export function startRedisServer(options: RedisServerOptions = {}): Promise<Loca
     port: options.port,
     dataDir: options.dataDir,
     args: (port, dir) => [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', dir,
-      '--save', '',
-      '--appendonly', options.appendOnly ? 'yes' : 'no',
-      '--appendfsync', 'everysec',
-      '--protected-mode', 'yes',
-      '--loglevel', 'warning',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      options.appendOnly ? 'yes' : 'no',
+      '--appendfsync',
+      'everysec',
+      '--protected-mode',
+      'yes',
+      '--loglevel',
+      'warning',
     ],
     url: (port) => `redis://127.0.0.1:${port}`,
   });

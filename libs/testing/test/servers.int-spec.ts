@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { MongoClient, MongoServerError } from 'mongodb';
-import { testNamespace, waitFor } from '@app/testing';
+import { createServer, type Server } from 'node:net';
+import { ownsListener, startRedisServer, testNamespace, waitFor } from '@app/testing';
 
 describe('the backing servers the harness provides are real', () => {
   const ns = testNamespace();
@@ -13,7 +14,10 @@ describe('the backing servers the harness provides are real', () => {
       await written.createIndex({ key: 1 }, { unique: true });
       await written.insertOne({ key: 'a', nested: { list: [1, 2, { deep: null }] } });
 
-      const read = await reader.db().collection('proof').findOne({ key: 'a' }, { projection: { _id: 0 } });
+      const read = await reader
+        .db()
+        .collection('proof')
+        .findOne({ key: 'a' }, { projection: { _id: 0 } });
       expect(read).toEqual({ key: 'a', nested: { list: [1, 2, { deep: null }] } });
 
       const duplicate = await written.insertOne({ key: 'a' }).catch((error: unknown) => error);
@@ -44,6 +48,36 @@ describe('the backing servers the harness provides are real', () => {
     } finally {
       publisher.disconnect();
       subscriber.disconnect();
+    }
+  });
+});
+
+describe('a harness server started again on its port', () => {
+  function listen(port: number): Promise<Server> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => socket.destroy());
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve(server));
+    });
+  }
+
+  it('fails when another process took the port meanwhile, instead of answering through that process', async () => {
+    const redis = await startRedisServer();
+    try {
+      expect(ownsListener(redis.pid!, redis.port)).toBe(true);
+      expect(ownsListener(process.pid, redis.port)).toBe(false);
+      await redis.stop();
+      const squatter = await listen(redis.port);
+      try {
+        expect(ownsListener(process.pid, redis.port)).toBe(true);
+        await expect(redis.start()).rejects.toThrow(/redis exited with/);
+      } finally {
+        await new Promise((resolve) => squatter.close(resolve));
+      }
+      await redis.start();
+      expect(ownsListener(redis.pid!, redis.port)).toBe(true);
+    } finally {
+      await redis.dispose();
     }
   });
 });
