@@ -86,6 +86,22 @@ function childCpuSeconds(timesOutput) {
 }
 
 /**
+ * Runs a native load generator to its end under a shell whose `times` reports the CPU it used (all
+ * its threads): its exit code, output (without the tool's stdout when `quiet`) and CPU in cores.
+ */
+async function runWithCpu(command, args, killAfterMs, { quiet = false } = {}) {
+  const t0 = performance.now();
+  const script = `"$@"${quiet ? ' >/dev/null' : ''}; status=$?; times; exit $status`;
+  const run = await runToEnd('sh', ['-c', script, 'sh', command, ...args], killAfterMs);
+  return { ...run, loadgenCpu: childCpuSeconds(run.stdout) / ((performance.now() - t0) / 1000) };
+}
+
+/** `-H 'name: value'` for each request header (oha and wrk take the same flag). */
+function headerArgs(headers = {}) {
+  return Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+}
+
+/**
  * One open-loop load at a fixed rate with oha: requests are due at evenly spaced times whatever the
  * answers do, and each latency counts from the time the request was due (--latency-correction), so
  * a stall shows in the percentiles instead of slowing the load down. autocannon's rate limit is not
@@ -97,10 +113,7 @@ export async function openLoopLoad(spec) {
   const dir = mkdtempSync(join(tmpdir(), 'downstream-bench-oha-'));
   const out = join(dir, 'result.json');
   const args = ['-z', `${Math.max(100, Math.round((spec.duration ?? 2) * 1000))}ms`, '-q', String(spec.overallRate), '-c', String(spec.connections ?? 16)];
-  args.push('--latency-correction', '-w', '--no-tui', '--output-format', 'json', '-o', out, '-m', spec.method ?? 'GET');
-  for (const [name, value] of Object.entries(spec.headers ?? {})) {
-    args.push('-H', `${name}: ${value}`);
-  }
+  args.push('--latency-correction', '-w', '--no-tui', '--output-format', 'json', '-o', out, '-m', spec.method ?? 'GET', ...headerArgs(spec.headers));
   if (spec.todoBody) {
     // oha picks one line at random per request: 1,000 bodies as the autocannon worker makes them.
     writeFileSync(join(dir, 'bodies'), Array.from({ length: 1_000 }, todoBody).join('\n') + '\n');
@@ -116,11 +129,8 @@ export async function openLoopLoad(spec) {
   } else {
     args.push(new URL(spec.path ?? '/', spec.url).href);
   }
-  const t0 = performance.now();
   try {
-    // The shell's `times` reports the CPU oha used (all its threads).
-    const { code, stdout, stderr } = await runToEnd('sh', ['-c', '"$@" >/dev/null; status=$?; times; exit $status', 'sh', oha(), ...args], ((spec.duration ?? 2) + 30) * 1000);
-    const wallMs = performance.now() - t0;
+    const { code, stderr, loadgenCpu } = await runWithCpu(oha(), args, ((spec.duration ?? 2) + 30) * 1000, { quiet: true });
     if (code !== 0) {
       throw new Error(`oha exited with ${code}: ${stderr.slice(-1_000)}`);
     }
@@ -132,7 +142,6 @@ export async function openLoopLoad(spec) {
     const ms = (key) => (report.latencyPercentiles?.[key] ?? NaN) * 1000;
     // oha cancels nothing with -w; any error it lists (refused, reset, timeout) is counted.
     const errors = Object.values(report.errorDistribution ?? {}).reduce((sum, n) => sum + n, 0);
-    const loadgenCpu = childCpuSeconds(stdout) / (wallMs / 1000);
     return {
       ok, rps: ok / seconds, seconds, statuses, errors, timeouts: 0,
       p50: ms('p50'), p90: ms('p90'), p99: ms('p99'), max: report.summary.slowest * 1000,
@@ -162,14 +171,9 @@ export async function wrkLoad(spec) {
   if (spec.randomPath || spec.todoBody || spec.body !== undefined) {
     throw new Error('wrkLoad sends fixed requests only');
   }
-  const args = ['-t1', `-c${spec.connections ?? 32}`, `-d${Math.max(1, Math.round(spec.duration ?? 2))}s`, '--latency'];
-  for (const [name, value] of Object.entries(spec.headers ?? {})) {
-    args.push('-H', `${name}: ${value}`);
-  }
+  const args = ['-t1', `-c${spec.connections ?? 32}`, `-d${Math.max(1, Math.round(spec.duration ?? 2))}s`, '--latency', ...headerArgs(spec.headers)];
   args.push(new URL(spec.path ?? '/', spec.url).href);
-  const t0 = performance.now();
-  const { code, stdout, stderr } = await runToEnd('sh', ['-c', '"$@"; status=$?; times; exit $status', 'sh', 'wrk', ...args], ((spec.duration ?? 2) + 30) * 1000);
-  const wallMs = performance.now() - t0;
+  const { code, stdout, stderr, loadgenCpu } = await runWithCpu('wrk', args, ((spec.duration ?? 2) + 30) * 1000);
   const summary = /(\d+) requests in ([\d.]+(?:us|ms|s|m))/.exec(stdout);
   if (code === 127) {
     throw new Error('wrk is not installed (Debian: apt-get install wrk; npm test installs it)');
@@ -185,7 +189,6 @@ export async function wrkLoad(spec) {
   // wrk counts answers only as 2xx/3xx or not: the expected status is the one class or the other.
   const ok = expected < 400 ? total - non2xx : non2xx;
   const percentile = (p) => wrkMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(stdout)?.[1]);
-  const loadgenCpu = childCpuSeconds(stdout) / (wallMs / 1000);
   return {
     ok, rps: ok / seconds, seconds, statuses: { [expected]: ok, other: total - ok }, errors, timeouts: 0,
     p50: percentile(50), p99: percentile(99), samples: total,
