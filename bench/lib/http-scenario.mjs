@@ -4,6 +4,7 @@
 // loop (oha: requests due at evenly spaced times, latency from the time each was due). Rounds where
 // the load generator saturated its core are discarded (kept, flagged, only when every round saturated).
 import { httpLoad, openLoopLoad } from './http-load.mjs';
+import { processCpuSeconds } from './procs.mjs';
 import { median, minMax, round } from './stats.mjs';
 
 function keepUnsaturated(runs) {
@@ -32,38 +33,48 @@ export function summarize(runs) {
   };
 }
 
+/** Runs one load against a target and adds the CPU its server (and database) used meanwhile, in cores. */
+export async function measure(target, spec, load = httpLoad) {
+  const before = processCpuSeconds(target.pid);
+  const dbBefore = target.dbPid ? processCpuSeconds(target.dbPid) : NaN;
+  const t0 = performance.now();
+  const result = await load(spec);
+  const wall = (performance.now() - t0) / 1000;
+  result.serverCpu = (processCpuSeconds(target.pid) - before) / wall;
+  result.dbCpu = target.dbPid ? (processCpuSeconds(target.dbPid) - dbBefore) / wall : undefined;
+  result.expect = spec.expectStatus ?? 200;
+  return result;
+}
+
+/**
+ * Closed-loop maxima: `ctx.rounds` rounds, every target once per round (A B A B), with `load`
+ * (autocannon by default). Returns the runs per target key.
+ */
+export async function maxRounds(ctx, targets, { connections = 32, load = httpLoad, name = 'max' } = {}) {
+  const maxRuns = Object.fromEntries(targets.map((t) => [t.key, []]));
+  for (let r = 0; r < ctx.rounds; r += 1) {
+    for (const target of targets) {
+      const result = await measure(target, { url: target.url, connections, ...target.request, duration: ctx.durations.http }, load);
+      maxRuns[target.key].push(result);
+      ctx.progress(`round ${r + 1}/${ctx.rounds} ${name} ${target.label}: ${Math.round(result.rps)} req/s, p99 ${round(result.p99)} ms, load generator ${round(result.loadgenCpu)} core, server ${round(result.serverCpu)} core${result.saturated ? ' (saturated: discarded)' : ''}`);
+    }
+  }
+  return maxRuns;
+}
+
 /**
  * targets: [{ key, label, url, request: { path, method, headers, body, randomPath, todoBody, expectStatus }, pid }]
  * ratePlan: fractions of the reference's max rate for the fixed-rate latency runs (e.g. [0.25, 0.5, 0.75]).
  */
 export async function runHttpScenario(ctx, { targets, reference, connections = 32, ratePlan = [0.5] }) {
   const { durations, rounds, progress } = ctx;
-  const withServerCpu = async (target, spec, load = httpLoad) => {
-    const { processCpuSeconds } = await import('./procs.mjs');
-    const before = processCpuSeconds(target.pid);
-    const dbBefore = target.dbPid ? processCpuSeconds(target.dbPid) : NaN;
-    const t0 = performance.now();
-    const result = await load(spec);
-    const wall = (performance.now() - t0) / 1000;
-    result.serverCpu = (processCpuSeconds(target.pid) - before) / wall;
-    result.dbCpu = target.dbPid ? (processCpuSeconds(target.dbPid) - dbBefore) / wall : undefined;
-    result.expect = spec.expectStatus ?? 200;
-    return result;
-  };
   const spec = (target, extra) => ({ url: target.url, connections, ...target.request, ...extra });
 
   for (const target of durations.warmup > 0 ? targets : []) {
     progress(`warm-up ${target.label}`);
-    await withServerCpu(target, spec(target, { duration: durations.warmup }));
+    await measure(target, spec(target, { duration: durations.warmup }));
   }
-  const maxRuns = Object.fromEntries(targets.map((t) => [t.key, []]));
-  for (let r = 0; r < rounds; r += 1) {
-    for (const target of targets) {
-      const result = await withServerCpu(target, spec(target, { duration: durations.http }));
-      maxRuns[target.key].push(result);
-      progress(`round ${r + 1}/${rounds} max ${target.label}: ${Math.round(result.rps)} req/s, p99 ${round(result.p99)} ms, load generator ${round(result.loadgenCpu)} core${result.saturated ? ' (saturated: discarded)' : ''}`);
-    }
-  }
+  const maxRuns = await maxRounds(ctx, targets, { connections });
   const max = Object.fromEntries(targets.map((t) => [t.key, summarize(maxRuns[t.key])]));
   const referenceRate = max[reference].rps;
   const fixed = {};
@@ -74,7 +85,7 @@ export async function runHttpScenario(ctx, { targets, reference, connections = 3
     const levelRounds = fraction === 0.5 ? rounds : 1;
     for (let r = 0; r < levelRounds; r += 1) {
       for (const target of targets) {
-        const result = await withServerCpu(target, spec(target, { duration: durations.http, overallRate: rate, connections: Math.min(connections, 16) }), openLoopLoad);
+        const result = await measure(target, spec(target, { duration: durations.http, overallRate: rate, connections: Math.min(connections, 16) }), openLoopLoad);
         runs[target.key].push(result);
         progress(`round ${r + 1}/${levelRounds} at ${Math.round(fraction * 100)}% (${rate} req/s) ${target.label}: p50 ${round(result.p50, 3)} ms, p99 ${round(result.p99, 3)} ms`);
       }

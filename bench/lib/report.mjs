@@ -8,7 +8,7 @@ import { machineText } from './machine.mjs';
 
 const ANALYSIS = fileURLToPath(new URL('../analysis.md', import.meta.url));
 
-function fmtRatio(ratio) {
+export function fmtRatio(ratio) {
   if (!ratio || !Number.isFinite(ratio.median)) {
     return 'n/a';
   }

@@ -2,8 +2,8 @@
 // (signed with another key), against a plain Fastify 200 and nginx `return 200`.
 import jwt from 'jsonwebtoken';
 import { wrkLoad } from '../lib/http-load.mjs';
-import { processCpuSeconds } from '../lib/procs.mjs';
-import { latencyChart, loadgenNote, pairedRatio, runHttpScenario } from '../lib/http-scenario.mjs';
+import { latencyChart, loadgenNote, maxRounds, pairedRatio, runHttpScenario } from '../lib/http-scenario.mjs';
+import { fmtRatio } from '../lib/report.mjs';
 import { median, round } from '../lib/stats.mjs';
 
 export const name = 'auth-verify';
@@ -31,7 +31,9 @@ export async function run(ctx) {
   }
   const result = await runHttpScenario(ctx, { targets, reference: 'fastify', ratePlan: ctx.smoke ? [0.5] : [0.25, 0.5, 0.75] });
   const half = result.fixed[0.5];
-  const serverBound = await wrkRounds(ctx, targets.filter((t) => t.key !== 'nginx'));
+  // The maxima once more with wrk: with autocannon, plain Fastify's maximum is bound by autocannon's
+  // own core in every round on two cores; wrk leaves the server under test the limit.
+  const serverBound = await maxRounds(ctx, targets.filter((t) => t.key !== 'nginx'), { load: wrkLoad, name: 'wrk max' });
   const rows = [];
   for (const key of ['valid', 'bad']) {
     const ratio = pairedRatio(result.maxRuns, key, 'fastify');
@@ -43,7 +45,7 @@ export async function run(ctx) {
       candidate: `${label}: ${Math.round(result.max[key].rps)} req/s`,
       ratio,
       extraRatio: { label: 'vs nginx', ...ratioNginx },
-      ratioNote: `with wrk, where the server and not the load generator sets the maximum: ${fmt(pairedRatio(serverBound, key, 'fastify'))}`,
+      ratioNote: `with wrk, where the server and not the load generator sets the maximum: ${fmtRatio(pairedRatio(serverBound, key, 'fastify'))}`,
       latency: `at 50% of Fastify max (${half.rate} req/s): p50 ${round(half[key].p50, 2)} / p99 ${round(half[key].p99, 2)} ms (Fastify ${round(half.fastify.p50, 2)} / ${round(half.fastify.p99, 2)} ms)`,
       target: '≥ 0.7× Fastify throughput; p99 ≤ 2 ms at 50% of Fastify max',
       met: ratio.median >= 0.7 && half[key].p99 <= 2,
@@ -63,30 +65,5 @@ export async function run(ctx) {
       `maxima again with wrk (one thread, 32 connections, ${Math.max(1, Math.round(ctx.durations.http))} s per run, ${ctx.rounds} rounds, A B A B): it needs a third to half of autocannon's CPU per request, so both servers run at a full core; median CPU of wrk and of the server: ${['valid', 'fastify', 'bad'].map((key) => `${key} ${round(median(serverBound[key].map((r) => r.loadgenCpu)))} / ${round(median(serverBound[key].map((r) => r.serverCpu)))} core`).join(', ')}`,
     ],
   };
-}
-
-/** A ratio as the report prints it. */
-function fmt({ median: m, min, max }) {
-  return `${round(m)}× (${round(min)}–${round(max)})`;
-}
-
-/**
- * The closed-loop maxima once more with wrk, rounds interleaved as before. With autocannon, plain
- * Fastify's maximum is bound by autocannon's own core in every round on two cores; wrk leaves the
- * server under test the limit, which is what the throughput ratio is about.
- */
-async function wrkRounds(ctx, targets) {
-  const runs = Object.fromEntries(targets.map((t) => [t.key, []]));
-  for (let r = 0; r < ctx.rounds; r += 1) {
-    for (const target of targets) {
-      const before = processCpuSeconds(target.pid);
-      const t0 = performance.now();
-      const run = await wrkLoad({ url: target.url, connections: 32, duration: ctx.durations.http, ...target.request });
-      run.serverCpu = (processCpuSeconds(target.pid) - before) / ((performance.now() - t0) / 1000);
-      runs[target.key].push(run);
-      ctx.progress(`round ${r + 1}/${ctx.rounds} wrk max ${target.label}: ${Math.round(run.rps)} req/s, wrk ${round(run.loadgenCpu)} core, server ${round(run.serverCpu)} core`);
-    }
-  }
-  return runs;
 }
 

@@ -112,7 +112,7 @@ describe('the benchmark smoke run', () => {
       expect(run.serverCpu).toBeGreaterThan(0);
     }
     for (const row of scenario!.rows) {
-      expect(row.ratioNote).toMatch(/^with wrk, .*: \d+(\.\d+)?× \(/);
+      expect(row.ratioNote).toMatch(/^with wrk, .*: \*\*\d+\.\d{2}×\*\* \(\d+\.\d{2}–\d+\.\d{2}\)$/);
     }
   });
 
