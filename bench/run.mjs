@@ -51,12 +51,13 @@ function parseArgs(argv) {
 function params(args) {
   const mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
   const base = {
-    full: { rounds: 3, durations: { warmup: 2, http: 3 }, sockets: 10_000, socketProcesses: 4, seedTodos: 100_000, e2e: { rate: 100, seconds: 30, users: 100, warmupSeconds: 10 }, emitSteps: [500, 1000, 2000, 4000, 8000], stepSeconds: 3, broadcasts: 5, replicaSockets: 2_000 },
-    quick: { rounds: 3, durations: { warmup: 1, http: 2 }, sockets: 2_000, socketProcesses: 2, seedTodos: 10_000, e2e: { rate: 100, seconds: 10, users: 50, warmupSeconds: 5 }, emitSteps: [250, 500, 1000, 2000, 4000], stepSeconds: 2, broadcasts: 3, replicaSockets: 500 },
-    smoke: { rounds: 1, durations: { warmup: 0, http: 0.5 }, sockets: 50, socketProcesses: 1, seedTodos: 200, e2e: { rate: 20, seconds: 1, users: 5, warmupSeconds: 0 }, emitSteps: [50, 100], stepSeconds: 0.5, broadcasts: 1, replicaSockets: 10 },
+    full: { rounds: 3, serverBoundRounds: 5, durations: { warmup: 2, http: 3 }, sockets: 10_000, socketProcesses: 4, seedTodos: 100_000, e2e: { rate: 100, seconds: 30, users: 100, warmupSeconds: 10 }, emitSteps: [500, 1000, 2000, 4000, 8000], stepSeconds: 3, broadcasts: 5, replicaSockets: 2_000 },
+    quick: { rounds: 3, serverBoundRounds: 3, durations: { warmup: 1, http: 2 }, sockets: 2_000, socketProcesses: 2, seedTodos: 10_000, e2e: { rate: 100, seconds: 10, users: 50, warmupSeconds: 5 }, emitSteps: [250, 500, 1000, 2000, 4000], stepSeconds: 2, broadcasts: 3, replicaSockets: 500 },
+    smoke: { rounds: 1, serverBoundRounds: 1, durations: { warmup: 0, http: 0.5 }, sockets: 50, socketProcesses: 1, seedTodos: 200, e2e: { rate: 20, seconds: 1, users: 5, warmupSeconds: 0 }, emitSteps: [50, 100], stepSeconds: 0.5, broadcasts: 1, replicaSockets: 10 },
   }[mode];
   if (args.rounds) {
     base.rounds = args.rounds;
+    base.serverBoundRounds = args.rounds;
   }
   if (args.sockets) {
     base.sockets = args.sockets;

@@ -47,16 +47,16 @@ export async function measure(target, spec, load = httpLoad) {
 }
 
 /**
- * Closed-loop maxima: `ctx.rounds` rounds, every target once per round (A B A B), with `load`
- * (autocannon by default). Returns the runs per target key.
+ * Closed-loop maxima: `rounds` rounds (`ctx.rounds` by default), every target once per round
+ * (A B A B), with `load` (autocannon by default). Returns the runs per target key.
  */
-export async function maxRounds(ctx, targets, { connections = 32, load = httpLoad, name = 'max' } = {}) {
+export async function maxRounds(ctx, targets, { connections = 32, load = httpLoad, name = 'max', rounds = ctx.rounds } = {}) {
   const maxRuns = Object.fromEntries(targets.map((t) => [t.key, []]));
-  for (let r = 0; r < ctx.rounds; r += 1) {
+  for (let r = 0; r < rounds; r += 1) {
     for (const target of targets) {
       const result = await measure(target, { url: target.url, connections, ...target.request, duration: ctx.durations.http }, load);
       maxRuns[target.key].push(result);
-      ctx.progress(`round ${r + 1}/${ctx.rounds} ${name} ${target.label}: ${Math.round(result.rps)} req/s, p99 ${round(result.p99)} ms, load generator ${round(result.loadgenCpu)} core, server ${round(result.serverCpu)} core${result.saturated ? ' (saturated: discarded)' : ''}`);
+      ctx.progress(`round ${r + 1}/${rounds} ${name} ${target.label}: ${Math.round(result.rps)} req/s, p99 ${round(result.p99)} ms, load generator ${round(result.loadgenCpu)} core, server ${round(result.serverCpu)} core${result.saturated ? ' (saturated: discarded)' : ''}`);
     }
   }
   return maxRuns;
@@ -96,13 +96,28 @@ export async function runHttpScenario(ctx, { targets, reference, connections = 3
   return { max, maxRuns, fixed, referenceRate };
 }
 
-/** Per-round throughput ratios candidate/baseline (paired by round). */
+/**
+ * Per-round throughput ratios candidate/baseline (paired by round), median and range. A pair in which
+ * either side's load generator saturated is left out, as saturated rounds are left out of the maxima:
+ * that side's figure is the load generator's, not the server's. When every pair has a saturated side,
+ * all are kept and the ratio is flagged `loadgenBound`.
+ */
 export function pairedRatio(maxRuns, candidate, baseline) {
-  const c = maxRuns[candidate];
-  const b = maxRuns[baseline];
-  const ratios = c.map((run, i) => run.rps / b[i].rps).filter(Number.isFinite);
+  const pairs = maxRuns[candidate]
+    .map((run, i) => [run, maxRuns[baseline][i]])
+    .filter(([c, b]) => b !== undefined && Number.isFinite(c.rps / b.rps));
+  const clean = pairs.filter(([c, b]) => !c.saturated && !b.saturated);
+  const used = clean.length ? clean : pairs;
+  const ratios = used.map(([c, b]) => c.rps / b.rps);
   const [min, max] = minMax(ratios);
-  return { median: median(ratios), min, max };
+  return {
+    median: median(ratios),
+    min,
+    max,
+    pairs: pairs.length,
+    discarded: clean.length ? pairs.length - clean.length : 0,
+    loadgenBound: clean.length === 0 && pairs.length > 0,
+  };
 }
 
 export function latencyChart(title, result, targets) {

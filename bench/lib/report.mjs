@@ -8,11 +8,22 @@ import { machineText } from './machine.mjs';
 
 const ANALYSIS = fileURLToPath(new URL('../analysis.md', import.meta.url));
 
+/**
+ * A ratio as the table shows it: bold median, range; and, for paired maxima (`pairedRatio`), how
+ * many rounds were left out because a load generator saturated, or that every one did.
+ */
 export function fmtRatio(ratio) {
   if (!ratio || !Number.isFinite(ratio.median)) {
     return 'n/a';
   }
-  return `**${ratio.median.toFixed(2)}×** (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`;
+  const text = `**${ratio.median.toFixed(2)}×** (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`;
+  if (ratio.loadgenBound) {
+    return `${text}, load-generator bound (a load generator saturated in every round)`;
+  }
+  if (ratio.discarded) {
+    return `${text} over ${ratio.pairs - ratio.discarded} of ${ratio.pairs} rounds (in the others a load generator saturated)`;
+  }
+  return text;
 }
 
 function cell(text) {
@@ -54,7 +65,7 @@ export function writeReport(mdPath, report, { outDir }) {
     }
   }
   lines.push('');
-  lines.push('Ratios are candidate ÷ baseline per round (rounds paired in time), then the median and the range over rounds. Rounds in which the load generator used more than 0.9 of a core are discarded; where every round saturated it, the figure is marked as load-generator bound.', '');
+  lines.push('Ratios are candidate ÷ baseline per round (rounds paired in time), then the median and the range over rounds. Rounds in which the load generator used more than 0.9 of a core are discarded, from the maxima and from the ratios (a ratio’s round is left out when either side’s load generator saturated); where every round saturated it, the figure is kept and marked as load-generator bound.', '');
   for (const scenario of report.scenarios) {
     lines.push(`## ${scenario.name}: ${scenario.title}`, '');
     if (scenario.error) {

@@ -2,11 +2,11 @@
 // FerretDB, the three services from dist/, and the baselines (plain Fastify, nginx, Fastify +
 // native mongodb, raw socket.io). Everything started here is stopped by stopAll().
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startProcess, waitHttpOk, waitPort } from './procs.mjs';
+import { freePort, startProcess, waitHttpOk, waitPort, waitUntil } from './procs.mjs';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const MEMPROBE = join(ROOT, 'bench', 'workers', 'memprobe.cjs');
@@ -196,7 +196,11 @@ http {
   );
   const handle = startProcess('nginx', '/usr/sbin/nginx', ['-c', conf, '-p', dir, '-e', `${dir}/logs/error.log`]);
   await waitPort(handle, port);
-  return { ...handle, name: 'nginx', url: `http://127.0.0.1:${port}`, port, pid: handle.pid, stop: handle.stop };
+  // The worker answers the requests: its CPU is the server's (the master's stays at zero).
+  const worker = await waitUntil(() => Number(readFileSync(`/proc/${handle.pid}/task/${handle.pid}/children`, 'utf8').trim().split(' ')[0]), {
+    timeoutMs: 10_000, intervalMs: 20, description: 'the nginx worker process',
+  });
+  return { ...handle, name: 'nginx', url: `http://127.0.0.1:${port}`, port, pid: worker, stop: handle.stop };
 }
 
 /** POST /auth/token for many users with bounded concurrency; returns [{ user, token }]. */
