@@ -90,3 +90,42 @@ describe('the paired ratio of closed-loop maxima', () => {
     );
   });
 });
+
+/**
+ * runHttpScenario in a child process with scripted load generators: the maxima of the reference
+ * come out of `maxRps` round by round, and the fixed-rate runs report the rate they were offered.
+ */
+async function offeredRate(maxRps: number[], saturatedRounds: number[] = []): Promise<number> {
+  const lib = JSON.stringify(join(ROOT, 'bench', 'lib', 'http-scenario.mjs'));
+  const script = `import(${lib}).then(async ({ runHttpScenario }) => {
+    const { maxRps, saturatedRounds } = JSON.parse(process.argv[1]);
+    let round = 0;
+    const answer = (rps, saturated) => ({ ok: 1, rps, p50: 1, p99: 2, errors: 0, timeouts: 0, statuses: { 200: 1 }, loadgenCpu: saturated ? 1 : 0.5, saturated });
+    const maxLoad = async () => { const r = round++; return answer(maxRps[r], saturatedRounds.includes(r)); };
+    const offered = [];
+    const fixedLoad = async (spec) => { offered.push(spec.overallRate); return answer(spec.overallRate, false); };
+    const ctx = { rounds: maxRps.length, durations: { warmup: 0, http: 1 }, progress: () => undefined };
+    const target = { key: 'b', label: 'baseline', url: 'http://127.0.0.1:9', pid: process.pid, request: {} };
+    await runHttpScenario(ctx, { targets: [target], reference: 'b', ratePlan: [0.5], maxLoad, fixedLoad });
+    process.stdout.write(JSON.stringify(offered));
+  })`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['-e', script, JSON.stringify({ maxRps, saturatedRounds })],
+    { cwd: ROOT, timeout: 30_000 },
+  );
+  const offered = JSON.parse(stdout) as number[];
+  expect(new Set(offered).size).toBe(1);
+  return offered[0];
+}
+
+describe('the rate of the fixed-rate latency runs', () => {
+  it('is the fraction of the reference’s best round: a stall only lowers a closed-loop maximum', async () => {
+    // The median round (2,000/s) would offer 1,000/s.
+    await expect(offeredRate([1_000, 3_000, 2_000])).resolves.toBe(1_500);
+  });
+
+  it('leaves out the rounds in which the load generator saturated', async () => {
+    await expect(offeredRate([1_000, 3_000, 2_000], [1])).resolves.toBe(1_000);
+  });
+});
