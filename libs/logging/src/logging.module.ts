@@ -5,6 +5,7 @@ import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import type { CommonConfig } from '@app/config';
+import { RequestLogContext } from './request-context';
 import { urlPath } from '@app/errors';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -119,6 +120,8 @@ export class LoggingModule {
   static register(service: string): DynamicModule {
     return {
       module: LoggingModule,
+      providers: [RequestLogContext],
+      exports: [RequestLogContext],
       imports: [
         LoggerModule.forRootAsync({
           inject: [ConfigService],
