@@ -195,4 +195,3 @@ export async function wrkLoad(spec) {
     loadgenCpu, saturated: loadgenCpu > LOADGEN_SATURATION, tool: 'wrk',
   };
 }
-

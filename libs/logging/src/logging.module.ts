@@ -5,8 +5,8 @@ import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import type { CommonConfig } from '@app/config';
-import { RequestLogContext } from './request-context';
 import { urlPath } from '@app/errors';
+import { RequestLogContext } from './request-context';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -23,7 +23,9 @@ import { storage } from 'nestjs-pino/storage';
  * `storage.run` enables it again. Log lines written inside a request keep its request id, whatever
  * other requests do meanwhile (a request in flight keeps the storage on); a line logged by a
  * request's leftover work after its response closed, with no other request in flight, is written
- * without the request's fields, as any line outside a request is.
+ * without the request's fields, as any line outside a request is. A routed request that arrives
+ * when none is in flight pays for switching the storage on and off (~1.8 µs here, against ~0.14 µs
+ * for a `run` on an enabled storage).
  */
 @Injectable()
 export class RequestLogContext implements OnModuleInit {

@@ -17,15 +17,19 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 /** Holds `/slow/:name` requests until the test releases them. */
 @Injectable()
 class Gates {
-  readonly entered = new Map<string, ReturnType<typeof deferred>>();
-  readonly released = new Map<string, ReturnType<typeof deferred>>();
+  /** Per name: resolved when the request reaches its handler, and the test's release. */
+  readonly held = new Map<
+    string,
+    { entered: ReturnType<typeof deferred>; released: ReturnType<typeof deferred> }
+  >();
 
   gate(name: string): { entered: ReturnType<typeof deferred>; released: ReturnType<typeof deferred> } {
-    if (!this.entered.has(name)) {
-      this.entered.set(name, deferred());
-      this.released.set(name, deferred());
+    let gate = this.held.get(name);
+    if (!gate) {
+      gate = { entered: deferred(), released: deferred() };
+      this.held.set(name, gate);
     }
-    return { entered: this.entered.get(name)!, released: this.released.get(name)! };
+    return gate;
   }
 }
 
@@ -87,8 +91,8 @@ describe('the request log context (nestjs-pino AsyncLocalStorage) switched off b
 
   afterAll(async () => {
     // A test that failed midway leaves its request held: let it finish so the server can close.
-    for (const gate of gates?.released.values() ?? []) {
-      gate.resolve();
+    for (const { released } of gates?.held.values() ?? []) {
+      released.resolve();
     }
     await app?.close();
   });
