@@ -190,6 +190,42 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       expect(a?.data).toEqual({ userId: 'shared-listeners', jti, exp: expect.any(Number) });
     });
 
+    it('keeps no reference to the HTTP request that opened a socket, and serves it as before (WebSocket, polling, upgraded)', async () => {
+      const { token } = await tokenFor(gateway, 'released-request');
+      const clients = [
+        await connectClient(gateway.url, undefined, { headers: { Authorization: `Bearer ${token}` } }),
+        await connectClient(gateway.url, token, { transports: ['polling'] }),
+        // A browser's default: polling first, then the upgrade (its request is another one).
+        await connectClient(gateway.url, token, { transports: ['polling', 'websocket'] }),
+      ];
+      await waitFor(() => clients[2].socket.io.engine.transport.name === 'websocket', {
+        description: 'the third socket to upgrade to WebSocket',
+      });
+      const server = gateway.app.get<DeliveryService, { server: Server }>(DeliveryService).server;
+      for (const client of clients) {
+        const socket = server.sockets.sockets.get(client.socket.id ?? '');
+        expect(socket).toBeDefined();
+        expect(socket?.request).toBeNull();
+        // The handshake was taken from the request first: the headers stay readable.
+        expect(socket?.handshake.headers.host).toBe(new URL(gateway.url).host);
+      }
+      expect(server.sockets.sockets.get(clients[0].socket.id ?? '')?.handshake.headers.authorization).toBe(
+        `Bearer ${token}`,
+      );
+      const posted = await postEvent(gateway.url, 'released-request', {
+        data: { n: 1 },
+        id: 'after-release',
+      });
+      expect(posted.status).toBe(202);
+      await waitFor(() => clients.every((client) => received(client, 'after-release') === 1), {
+        description: 'every socket to receive the event',
+      });
+      // Client → server packets still arrive, over polling too.
+      await expect(
+        clients[1].socket.timeout(2_000).emitWithAck('reauthenticate', { token }),
+      ).resolves.toEqual({ ok: true, exp: expect.any(Number) });
+    });
+
     it('refuses a browser origin that is neither the gateway itself nor in CORS_ORIGINS', async () => {
       const { token } = await tokenFor(gateway, 'cors1');
       await expect(
