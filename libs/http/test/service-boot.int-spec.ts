@@ -76,14 +76,18 @@ describe.each(Object.keys(DEPENDENCIES) as ServiceName[])('%s boots against real
   });
 
   it('counts every response in http_server_request_duration_seconds by method, route and status', async () => {
-    const count = (route: string, status: number) => countedRequests(service.url, 'GET', route, status);
+    const count = (route: string, status: number, method = 'GET') =>
+      countedRequests(service.url, method, route, status);
     const live = await count('/health/live', 200);
+    const liveHead = await count('/health/live', 200, 'HEAD');
     const unmatched = await count('unmatched', 404);
     for (let i = 0; i < 3; i += 1) {
       expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
       expect((await fetch(`${service.url}/no-such-route-${i}`)).status).toBe(404);
     }
+    expect((await fetch(`${service.url}/health/live`, { method: 'HEAD' })).status).toBe(200);
     expect(await count('/health/live', 200)).toBe(live + 3);
+    expect(await count('/health/live', 200, 'HEAD')).toBe(liveHead + 1);
     expect(await count('unmatched', 404)).toBe(unmatched + 3);
   });
 

@@ -20,8 +20,11 @@ const MAX_BUFFERED_SERIES = 1_000;
 @Injectable()
 export class HttpMetricsService implements OnModuleInit, OnModuleDestroy {
   private readonly buffered: BufferedHistogram<DurationLabel>;
-  /** The buffered child per method, status and route. */
-  private readonly series = new Map<string, number>();
+  /**
+   * The buffered child per route, status and method. Nested maps, looked up with the strings and
+   * number the request already has: a joined key string cost ~0.2 µs per request to build and hash.
+   */
+  private readonly series = new Map<string, Map<number, Map<string, number>>>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -52,8 +55,17 @@ export class HttpMetricsService implements OnModuleInit, OnModuleDestroy {
 
   /** Observes one answer; also called by endpoints that answer before Fastify routes a request. */
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let child = this.series.get(key);
+    let byStatus = this.series.get(route);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      this.series.set(route, byStatus);
+    }
+    let byMethod = byStatus.get(status);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      byStatus.set(status, byMethod);
+    }
+    let child = byMethod.get(method);
     if (child === undefined) {
       const labels = { method, route, status: String(status) };
       child = this.buffered.child(labels);
@@ -61,7 +73,7 @@ export class HttpMetricsService implements OnModuleInit, OnModuleDestroy {
         this.duration.observe(labels, seconds);
         return;
       }
-      this.series.set(key, child);
+      byMethod.set(method, child);
     }
     this.buffered.observe(child, seconds);
   }
