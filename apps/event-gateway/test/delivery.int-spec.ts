@@ -190,7 +190,7 @@ describe('event-gateway: authenticated sockets and durable per-user delivery', (
       expect(a?.data).toEqual({ userId: 'shared-listeners', jti, exp: expect.any(Number) });
     });
 
-    it('keeps no reference to the HTTP request that opened a socket, and serves it as before (WebSocket, polling, upgraded)', async () => {
+    it('drops socket.request, the HTTP request that opened a socket, once it connects, and serves it as before (WebSocket, polling, upgraded)', async () => {
       const { token } = await tokenFor(gateway, 'released-request');
       const clients = [
         await connectClient(gateway.url, undefined, { headers: { Authorization: `Bearer ${token}` } }),
