@@ -31,23 +31,32 @@ export function cleanScratch() {
  * scripts/build.mjs) so that another process rebuilding dist/ mid-run cannot pull the code away.
  */
 let distDir = join(ROOT, 'dist');
-export function buildPrivateDist() {
-  const dir = join(ROOT, 'bench', '.dist', `run-${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
+
+/**
+ * Builds the services of the source tree `source` (apps/, libs/ and .swcrc) into `out` with the
+ * same SWC command as scripts/build.mjs, the gateway's static pages included. `out` must lie inside
+ * the repository, so that the built code finds node_modules.
+ */
+export function buildServices(source, out) {
+  rmSync(out, { recursive: true, force: true });
   const result = spawnSync(
     join(ROOT, 'node_modules', '.bin', 'swc'),
-    ['apps', 'libs', '-d', dir, '--config-file', '.swcrc', '--ignore', '**/*.spec.ts,**/test/**,libs/testing/**', '--quiet'],
-    { cwd: ROOT, stdio: 'inherit' },
+    ['apps', 'libs', '-d', out, '--config-file', '.swcrc', '--ignore', '**/*.spec.ts,**/test/**,libs/testing/**', '--quiet'],
+    { cwd: source, stdio: 'inherit' },
   );
   if (result.status !== 0) {
-    throw new Error('swc failed to build the services (see above)');
+    throw new Error(`swc failed to build the services of ${source} (see above)`);
   }
-  const assets = join(ROOT, 'apps', 'event-gateway', 'src', 'public');
+  const assets = join(source, 'apps', 'event-gateway', 'src', 'public');
   if (existsSync(assets)) {
-    cpSync(assets, join(dir, 'apps', 'event-gateway', 'src', 'public'), { recursive: true });
+    cpSync(assets, join(out, 'apps', 'event-gateway', 'src', 'public'), { recursive: true });
   }
-  distDir = dir;
-  return dir;
+  return out;
+}
+
+export function buildPrivateDist() {
+  distDir = buildServices(ROOT, join(ROOT, 'bench', '.dist', `run-${process.pid}`));
+  return distDir;
 }
 export function removePrivateDist() {
   if (distDir.includes(join('bench', '.dist'))) {
@@ -98,11 +107,12 @@ function nodeArgs(options) {
 
 /**
  * A service from dist/ as production runs it (NODE_ENV=production, LOG_LEVEL=info), stdout kept
- * in memory only. `env` adds MONGODB_URI, EVENT_API_URL and so on.
+ * in memory only. `env` adds MONGODB_URI, EVENT_API_URL and so on; `options.dist` runs another build
+ * (`buildServices`) instead of the bench's own.
  */
 export async function startService(name, env, options = {}) {
   const port = await freePort();
-  const main = join(distDir, 'apps', name, 'src', 'main.js');
+  const main = join(options.dist ?? distDir, 'apps', name, 'src', 'main.js');
   if (!existsSync(main)) {
     throw new Error(`${main} is missing: the build did not produce ${name}`);
   }
