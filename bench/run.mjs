@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [-- --only=<scenario>[,<scenario>]] [-- --out=<dir>] [-- --smoke] [-- --profile]`
+// `npm run bench [-- --quick] [-- --only=<scenario>[,<scenario>]] [-- --out=<dir>] [-- --smoke] [-- --profile] [-- --client=socket.io-client]`
 // Runs every scenario candidate-beside-baseline on loopback, writes <out>/results.json, one SVG per
 // scenario and BENCHMARKS.md (repo root by default; inside <out> when --out is given).
 import { spawnSync } from 'node:child_process';
@@ -20,7 +20,7 @@ import * as replicas from './scenarios/replicas.mjs';
 export const SCENARIOS = [authVerify, todoApi, gateway, endToEnd, replicas];
 
 function parseArgs(argv) {
-  const args = { quick: false, smoke: false, profile: false, heapSnapshots: false, only: undefined, out: undefined, rounds: undefined };
+  const args = { quick: false, smoke: false, profile: false, heapSnapshots: false, only: undefined, out: undefined, rounds: undefined, client: 'wire' };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const [key, inline] = arg.split(/=(.*)/s, 2);
@@ -36,8 +36,14 @@ function parseArgs(argv) {
       case '--rounds': args.rounds = Number(value()); break;
       case '--sockets': args.sockets = Number(value()); break;
       case '--todos': args.todos = Number(value()); break;
+      case '--client':
+        args.client = value();
+        if (!['wire', 'socket.io-client'].includes(args.client)) {
+          throw new Error(`--client must be wire or socket.io-client, not ${args.client}`);
+        }
+        break;
       case '--help': case '-h':
-        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--todos=n] [--profile] [--heap-snapshots] [--report-only]');
+        console.log('usage: node bench/run.mjs [--quick] [--smoke] [--only=a,b] [--out=dir] [--rounds=n] [--sockets=n] [--todos=n] [--client=wire|socket.io-client] [--profile] [--heap-snapshots] [--report-only]');
         console.log(`scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
         process.exit(0);
         break;
@@ -100,7 +106,7 @@ async function main() {
     throw new Error(`no scenario matches ${args.only}; known: ${SCENARIOS.flatMap(names).join(', ')}`);
   }
   const machine = machineLabel();
-  const command = `npm run bench --${args.quick && !args.smoke ? ' --quick' : ''}${args.smoke ? ' --smoke' : ''}${args.only ? ` --only=${args.only.join(',')}` : ''}${args.rounds ? ` --rounds=${args.rounds}` : ''}${args.sockets ? ` --sockets=${args.sockets}` : ''}${args.todos ? ` --todos=${args.todos}` : ''}${args.profile ? ' --profile' : ''}${args.heapSnapshots ? ' --heap-snapshots' : ''}`.replace(/ --$/, '');
+  const command = `npm run bench --${args.quick && !args.smoke ? ' --quick' : ''}${args.smoke ? ' --smoke' : ''}${args.only ? ` --only=${args.only.join(',')}` : ''}${args.rounds ? ` --rounds=${args.rounds}` : ''}${args.sockets ? ` --sockets=${args.sockets}` : ''}${args.todos ? ` --todos=${args.todos}` : ''}${args.client !== 'wire' ? ` --client=${args.client}` : ''}${args.profile ? ' --profile' : ''}${args.heapSnapshots ? ' --heap-snapshots' : ''}`.replace(/ --$/, '');
   console.log(`[bench ${stamp()}] ${p.mode} run on ${machineText(machine)}; scenarios: ${selected.map((s) => s.name).join(', ')}`);
   const startedAt = new Date().toISOString();
   buildPrivateDist();
@@ -128,6 +134,7 @@ async function main() {
       quick: args.quick,
       profile: args.profile,
       heapSnapshots: args.heapSnapshots,
+      client: args.client,
       profileDir: options.profileDir,
       progress,
       ...shared,

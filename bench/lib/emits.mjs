@@ -35,6 +35,15 @@ export async function targetedStep(pool, postUrl, users, rate, seconds, serverPi
 }
 
 /**
+ * A discarded step at `rate` before the measured ones: the server's code paths, the socket clients'
+ * and the generator's get compiled and its connections opened (the issue: warm-up first).
+ */
+export async function warmUp(pool, postUrl, users, rate, seconds, serverPids, progress, label) {
+  const step = await targetedStep(pool, postUrl, users, rate, seconds, serverPids);
+  progress(`warm-up ${label} ${rate}/s for ${seconds} s (discarded): ${Math.round(step.deliveredRate)}/s delivered, p99 ${round(step.p99)} ms`);
+}
+
+/**
  * Steps the rate up until the deliveries fall behind the offered rate (< 85%), the p99 passes
  * 1 s, or the generator falls behind; returns every step and the saturation throughput.
  */

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startProcess } from './procs.mjs';
 import { bodyText, randomPath, todoBody } from './requests.mjs';
 
 const WORKER = fileURLToPath(new URL('../workers/autocannon-worker.mjs', import.meta.url));
@@ -51,18 +52,48 @@ export async function httpLoad(spec) {
 }
 
 const RATE_WORKER = fileURLToPath(new URL('../workers/rate-worker.mjs', import.meta.url));
+let rateGenerator;
 
-/** Runs bench/workers/rate-worker.mjs (fixed-rate POSTs) and returns its JSON result. */
-export async function rateLoad(spec) {
-  const dir = mkdtempSync(join(tmpdir(), 'downstream-bench-rate-'));
-  try {
-    const specFile = join(dir, 'spec.json');
-    writeFileSync(specFile, JSON.stringify(spec));
-    const run = await runToEnd(process.execPath, [RATE_WORKER, specFile], (spec.durationS * 1.5 + 60) * 1000);
-    return lastJsonLine(run, 'rate generator');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+/**
+ * The fixed-rate generator (bench/workers/rate-worker.mjs): one process for the whole bench, so that
+ * its code is compiled and its connections open after the first run (stopped by stopAll).
+ */
+function generator() {
+  if (!rateGenerator || rateGenerator.handle.exited) {
+    const handle = startProcess('rate-generator', process.execPath, [RATE_WORKER], { ipc: true });
+    const pending = new Map();
+    handle.child.on('message', (msg) => pending.get(msg.id)?.(msg));
+    handle.child.once('exit', () => {
+      for (const settle of pending.values()) {
+        settle({ error: `rate generator exited: ${handle.output().slice(-1_000)}` });
+      }
+    });
+    rateGenerator = { handle, pending, seq: 0 };
   }
+  return rateGenerator;
+}
+
+/** Runs one fixed-rate load (bench/workers/rate-worker.mjs) and returns its JSON result. */
+export async function rateLoad(spec) {
+  const gen = generator();
+  const id = ++gen.seq;
+  const msg = await new Promise((resolve) => {
+    const killer = setTimeout(() => {
+      gen.pending.delete(id);
+      gen.handle.child.kill('SIGKILL');
+      resolve({ error: 'rate generator did not finish in time (killed)' });
+    }, (spec.durationS * 1.5 + 60) * 1000);
+    gen.pending.set(id, (reply) => {
+      clearTimeout(killer);
+      gen.pending.delete(id);
+      resolve(reply);
+    });
+    gen.handle.child.send({ id, spec });
+  });
+  if (msg.error) {
+    throw new Error(`rate generator: ${msg.error}`);
+  }
+  return { ...msg.result, saturated: msg.result.loadgenCpu > LOADGEN_SATURATION };
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

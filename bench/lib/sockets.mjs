@@ -5,8 +5,15 @@ import { fileURLToPath } from 'node:url';
 
 const WORKER = fileURLToPath(new URL('../workers/socket-worker.mjs', import.meta.url));
 
+/** How the reports name a client kind. */
+export function clientKind(client) {
+  return client === 'socket.io-client' ? 'socket.io-client' : 'lean wire-level clients: ws with engine.io-parser and socket.io-parser, bench/lib/wire-client.mjs';
+}
+
 export class SocketPool {
-  constructor(processes) {
+  /** processes: client processes; client: 'wire' (bench/lib/wire-client.mjs) or 'socket.io-client'. */
+  constructor(processes, { client = 'wire' } = {}) {
+    this.client = client;
     this.workers = Array.from({ length: processes }, () => {
       const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=2048'] });
       const pending = new Map();
@@ -57,7 +64,7 @@ export class SocketPool {
     const shares = this.workers.map(() => []);
     clients.forEach((client, i) => shares[i % shares.length].push(client));
     const replies = await Promise.all(
-      this.workers.map((w, i) => this.call(w, { cmd: 'connect', url, clients: shares[i], concurrency })),
+      this.workers.map((w, i) => this.call(w, { cmd: 'connect', url, clients: shares[i], client: this.client, concurrency })),
     );
     const failures = {};
     for (const reply of replies) {

@@ -3,7 +3,7 @@
 // raw (Fastify + mongodb → raw socket.io), which stores nothing and retries nothing.
 import { MongoClient } from 'mongodb';
 import { rateLoad } from '../lib/http-load.mjs';
-import { SocketPool } from '../lib/sockets.mjs';
+import { SocketPool, clientKind } from '../lib/sockets.mjs';
 import { median, minMax, percentile, round } from '../lib/stats.mjs';
 
 export const name = 'end-to-end';
@@ -89,7 +89,7 @@ export async function run(ctx) {
     { key: 'baseline', label: 'Fastify+mongodb → raw socket.io', todoUrl: rawTodo.url, socketUrl: raw.url, collection: 'baseline_todos' },
   ];
   for (const t of targets) {
-    t.pool = new SocketPool(1);
+    t.pool = new SocketPool(1, { client: ctx.client });
     ctx.own({ close: () => t.pool.close() });
     const result = await t.pool.connect(t.socketUrl, clients);
     if (result.connected < U) {
@@ -190,8 +190,8 @@ export async function run(ctx) {
     },
     data: { runs },
     conditions: [
-      `open-loop generator (undici, 16 connections) at ${rate}/s for ${seconds} s per round, ${ctx.rounds} rounds interleaved, after a ${ctx.e2e.warmupSeconds ?? 0} s warm-up per chain (discarded); latency = client receipt − POST send on CLOCK_MONOTONIC; the client acknowledges on receipt`,
-      `${U} users, one socket each, in one client process; each round's ${count} todos seeded just before it into the chain's emptied collection (the todo-service's document model), in one FerretDB 1.24 process (SQLite backend, WAL with synchronous=NORMAL) shared by both chains`,
+      `open-loop generator (undici, 16 connections, one long-lived process) at ${rate}/s for ${seconds} s per round, ${ctx.rounds} rounds interleaved, after a ${ctx.e2e.warmupSeconds ?? 0} s warm-up per chain (discarded); latency = client receipt − POST send on CLOCK_MONOTONIC; the client acknowledges on receipt`,
+      `${U} users, one socket each, in one client process (${clientKind(ctx.client)}); each round's ${count} todos seeded just before it into the chain's emptied collection (the todo-service's document model), in one FerretDB 1.24 process (SQLite backend, WAL with synchronous=NORMAL) shared by both chains`,
       'lost = completions answered 200 whose event no client received by the time arrivals stopped for 10 s (at most 30 s after the last answer); receipts = todos whose downstream.status read back as acked (candidate only)',
     ],
   };

@@ -1,7 +1,9 @@
-// Socket client process (forked with IPC). Holds many socket.io-client connections, acknowledges
-// every `downstream` event at once, and records when each arrives on the machine-wide monotonic
-// clock (the sender puts its send time `t` in the event data, or the parent joins by todoid).
+// Socket client process (forked with IPC). Holds many Socket.IO connections (the lean wire-level
+// client of bench/lib/wire-client.mjs, or socket.io-client), acknowledges every `downstream` event at
+// once, and records when each arrives on the machine-wide monotonic clock (the sender puts its send
+// time `t` in the event data, or the parent joins by todoid).
 import { io } from 'socket.io-client';
+import { WireSocket } from '../lib/wire-client.mjs';
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 let sockets = [];
@@ -46,19 +48,21 @@ function onEvent(payload, ack) {
   }
 }
 
-async function connectAll({ url, clients, concurrency = 50, timeoutMs = 20_000 }) {
+/** Opens one socket with the chosen client: 'wire' (default) or 'socket.io-client'. */
+function open(kind, url, token, timeoutMs) {
+  if (kind === 'socket.io-client') {
+    return io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: timeoutMs });
+  }
+  return new WireSocket(url, { auth: { token }, timeout: timeoutMs });
+}
+
+async function connectAll({ url, clients, client: kind = 'wire', concurrency = 50, timeoutMs = 20_000 }) {
   let index = 0;
   let connected = 0;
   const failures = {};
   const t0 = nowMs();
   async function one(client) {
-    const socket = io(url, {
-      auth: { token: client.token },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      timeout: timeoutMs,
-    });
+    const socket = open(kind, url, client.token, timeoutMs);
     socket.benchUser = client.user;
     socket.on('downstream', onEvent);
     await new Promise((resolve) => {
