@@ -30,12 +30,24 @@ export class TodoEnv extends CommonEnv {
   @Max(60_000)
   EVENT_API_TIMEOUT_MS: number = 3_000;
 
-  /** How often the outbox dispatcher looks for pending completion events. */
+  /** How often the outbox dispatcher looks for pending completion events while there are some. */
   @IsOptional()
   @IsInt({ message: 'must be an integer number of milliseconds' })
   @Min(10)
   @Max(600_000)
   OUTBOX_POLL_MS: number = 1_000;
+
+  /**
+   * The longest pause between two looks once they find nothing: the pause doubles from
+   * OUTBOX_POLL_MS up to this. A failed delivery of this process wakes the dispatcher at its retry
+   * time whatever the pause; this bounds how late events left pending by another process (one
+   * that crashed or stopped) are picked up.
+   */
+  @IsOptional()
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(10)
+  @Max(3_600_000)
+  OUTBOX_IDLE_POLL_MS: number = 30_000;
 
   /** Backoff after the first failed delivery; doubles per attempt (with jitter) up to OUTBOX_MAX_BACKOFF_MS. */
   @IsOptional()
@@ -68,7 +80,13 @@ export class TodoEnv extends CommonEnv {
 export interface TodoConfig extends CommonConfig {
   mongodb: { uri: string; timeoutMs: number };
   eventApi: { url: string; timeoutMs: number };
-  outbox: { pollMs: number; baseBackoffMs: number; maxBackoffMs: number; leaseMs: number };
+  outbox: {
+    pollMs: number;
+    idlePollMs: number;
+    baseBackoffMs: number;
+    maxBackoffMs: number;
+    leaseMs: number;
+  };
   receipts: { claimIdleMs: number };
 }
 
@@ -80,6 +98,7 @@ export function loadTodoConfig(env: NodeJS.ProcessEnv): TodoConfig {
     eventApi: { url: valid.EVENT_API_URL.replace(/\/+$/, ''), timeoutMs: valid.EVENT_API_TIMEOUT_MS },
     outbox: {
       pollMs: valid.OUTBOX_POLL_MS,
+      idlePollMs: Math.max(valid.OUTBOX_IDLE_POLL_MS, valid.OUTBOX_POLL_MS),
       baseBackoffMs: valid.OUTBOX_BASE_BACKOFF_MS,
       maxBackoffMs: Math.max(valid.OUTBOX_MAX_BACKOFF_MS, valid.OUTBOX_BASE_BACKOFF_MS),
       leaseMs: Math.max(valid.OUTBOX_LEASE_MS, valid.EVENT_API_TIMEOUT_MS + 1_000),

@@ -99,6 +99,8 @@ export class OutboxService {
    * both in one write (or the receipt alone, without reading the todo, once the answer is recorded).
    */
   private readonly held = new Map<string, HeldEvent>();
+  /** Told the time of each retry this process schedules (the dispatcher wakes up for it). */
+  onRetryScheduled?: (at: Date) => void;
 
   constructor(
     private readonly repository: OutboxRepository,
@@ -322,7 +324,10 @@ export class OutboxService {
       this.logger.warn(
         `event ${downstream.eventId} of todo ${doc.todoid}: attempt ${attempts} failed (${message}); next in ${delay} ms`,
       );
-      await this.repository.markFailed(doc._id, downstream.eventId, new Date(Date.now() + delay), message);
+      const retryAt = new Date(Date.now() + delay);
+      // Told first: should the write fail too, the event is still pending and due by then.
+      this.onRetryScheduled?.(retryAt);
+      await this.repository.markFailed(doc._id, downstream.eventId, retryAt, message);
       return 'pending';
     }
   }
