@@ -62,31 +62,23 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     await this.running;
   }
 
-  /** The pause the dispatcher takes now before its next look (for tests and diagnostics). */
-  get currentPauseMs(): number {
-    return this.pauseMs;
-  }
-
   /**
-   * One pass: every due event this replica can claim is attempted once. Returns how many were due
-   * and how many of them were attempted (the others were held elsewhere or no longer pending).
+   * One pass: every due event this replica can claim is attempted once (the others are held
+   * elsewhere or no longer pending). Returns how many were due.
    */
-  async dispatchDue(): Promise<{ due: number; attempted: number }> {
+  async dispatchDue(): Promise<number> {
     const due = await this.outbox.findDue(BATCH_SIZE);
-    let attempted = 0;
     for (const doc of due) {
       if (this.stopped) {
         break;
       }
-      if ((await this.outbox.dispatch(doc)) !== undefined) {
-        attempted += 1;
-      }
+      await this.outbox.dispatch(doc);
     }
-    return { due: due.length, attempted };
+    return due.length;
   }
 
   /** Remembers a retry due at `at` (epoch ms): the pause in progress, and later ones, end by then. */
-  wakeAt(at: number): void {
+  private wakeAt(at: number): void {
     if (this.retryTimes.length < MAX_RETRY_TIMES) {
       this.retryTimes.push(at);
     }
@@ -104,7 +96,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
       const lookedAt = Date.now();
       let found = true;
       try {
-        found = (await this.dispatchDue()).due > 0;
+        found = (await this.dispatchDue()) > 0;
       } catch (error) {
         if (Date.now() - this.lastErrorLog > 10_000) {
           this.lastErrorLog = Date.now();
