@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startProcess } from './procs.mjs';
+import { IpcRequests, startProcess } from './procs.mjs';
 import { bodyText, randomPath, todoBody } from './requests.mjs';
 
 const WORKER = fileURLToPath(new URL('../workers/autocannon-worker.mjs', import.meta.url));
@@ -61,14 +61,8 @@ let rateGenerator;
 function generator() {
   if (!rateGenerator || rateGenerator.handle.exited) {
     const handle = startProcess('rate-generator', process.execPath, [RATE_WORKER], { ipc: true });
-    const pending = new Map();
-    handle.child.on('message', (msg) => pending.get(msg.id)?.(msg));
-    handle.child.once('exit', () => {
-      for (const settle of pending.values()) {
-        settle({ error: `rate generator exited: ${handle.output().slice(-1_000)}` });
-      }
-    });
-    rateGenerator = { handle, pending, seq: 0 };
+    const exitDetail = () => handle.output().slice(-1_000);
+    rateGenerator = { handle, requests: new IpcRequests(handle.child, 'rate generator', { exitDetail }) };
   }
   return rateGenerator;
 }
@@ -76,24 +70,11 @@ function generator() {
 /** Runs one fixed-rate load (bench/workers/rate-worker.mjs) and returns its JSON result. */
 export async function rateLoad(spec) {
   const gen = generator();
-  const id = ++gen.seq;
-  const msg = await new Promise((resolve) => {
-    const killer = setTimeout(() => {
-      gen.pending.delete(id);
-      gen.handle.child.kill('SIGKILL');
-      resolve({ error: 'rate generator did not finish in time (killed)' });
-    }, (spec.durationS * 1.5 + 60) * 1000);
-    gen.pending.set(id, (reply) => {
-      clearTimeout(killer);
-      gen.pending.delete(id);
-      resolve(reply);
-    });
-    gen.handle.child.send({ id, spec });
+  // A run that outlives its bound is killed; the next run starts a new generator.
+  const { result } = await gen.requests.request({ cmd: 'run', spec }, (spec.durationS * 1.5 + 60) * 1000, {
+    onTimeout: () => gen.handle.child.kill('SIGKILL'),
   });
-  if (msg.error) {
-    throw new Error(`rate generator: ${msg.error}`);
-  }
-  return { ...msg.result, saturated: msg.result.loadgenCpu > LOADGEN_SATURATION };
+  return { ...result, saturated: result.loadgenCpu > LOADGEN_SATURATION };
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -183,3 +183,46 @@ export async function withCpu(pids, fn) {
   const cores = pids.map((pid, index) => (processCpuSeconds(pid) - before[index]) / wall);
   return { result, cores, wall };
 }
+
+/**
+ * Requests to a child process over its IPC channel, each answered by one message carrying the same
+ * `id` (and `error` when it failed). A request not answered within its time rejects (after
+ * `onTimeout`, if given); the child's exit rejects every request still waiting (with
+ * `exitDetail()` appended, e.g. the tail of its log).
+ */
+export class IpcRequests {
+  constructor(child, name, { exitDetail } = {}) {
+    this.child = child;
+    this.name = name;
+    this.pending = new Map();
+    this.seq = 0;
+    child.on('message', (msg) => this.pending.get(msg.id)?.(msg));
+    child.on('exit', () => {
+      for (const settle of this.pending.values()) {
+        settle({ error: `exited${exitDetail ? `: ${exitDetail()}` : ''}` });
+      }
+    });
+  }
+
+  /** Sends `message` with a fresh id; resolves with the answer (its `id` included). */
+  request(message, timeoutMs, { onTimeout } = {}) {
+    return new Promise((resolve, reject) => {
+      const id = ++this.seq;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        onTimeout?.();
+        reject(new Error(`${this.name} did not answer ${message.cmd ?? 'a request'} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, (msg) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        if (msg.error) {
+          reject(new Error(`${this.name}: ${msg.error}`));
+        } else {
+          resolve(msg);
+        }
+      });
+      this.child.send({ ...message, id });
+    });
+  }
+}

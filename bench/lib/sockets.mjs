@@ -2,6 +2,7 @@
 // spread over the processes, resets and collects their arrival records, disconnects.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { IpcRequests } from './procs.mjs';
 
 const WORKER = fileURLToPath(new URL('../workers/socket-worker.mjs', import.meta.url));
 
@@ -16,19 +17,7 @@ export class SocketPool {
     this.client = client;
     this.workers = Array.from({ length: processes }, () => {
       const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=2048'] });
-      const pending = new Map();
-      child.on('message', (msg) => {
-        const resolve = pending.get(msg.id);
-        pending.delete(msg.id);
-        resolve?.(msg);
-      });
-      child.on('exit', () => {
-        for (const resolve of pending.values()) {
-          resolve({ error: 'socket worker exited' });
-        }
-        pending.clear();
-      });
-      return { child, pending, seq: 0 };
+      return { child, requests: new IpcRequests(child, 'socket worker') };
     });
   }
 
@@ -37,22 +26,7 @@ export class SocketPool {
   }
 
   call(worker, message, timeoutMs = 300_000) {
-    return new Promise((resolve, reject) => {
-      const id = ++worker.seq;
-      const timer = setTimeout(() => {
-        worker.pending.delete(id);
-        reject(new Error(`socket worker did not answer ${message.cmd} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      worker.pending.set(id, (msg) => {
-        clearTimeout(timer);
-        if (msg.error) {
-          reject(new Error(msg.error));
-        } else {
-          resolve(msg);
-        }
-      });
-      worker.child.send({ ...message, id });
-    });
+    return worker.requests.request(message, timeoutMs);
   }
 
   all(message, timeoutMs) {
