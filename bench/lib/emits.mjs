@@ -34,11 +34,18 @@ export async function targetedStep(pool, postUrl, users, rate, seconds, serverPi
   };
 }
 
+/** The rate of the warm-up step: the second of the steps (the first when there is one). */
+export function warmUpRate(steps) {
+  return steps[1] ?? steps[0];
+}
+
 /**
- * A discarded step at `rate` before the measured ones: the server's code paths, the socket clients'
- * and the generator's get compiled and its connections opened (the issue: warm-up first).
+ * A discarded step at warmUpRate(steps) before the measured ones: the server's code paths, the
+ * socket clients' and the generator's get compiled and its connections opened (the issue: warm-up
+ * first).
  */
-export async function warmUp(pool, postUrl, users, rate, seconds, serverPids, progress, label) {
+export async function warmUp(pool, postUrl, users, steps, seconds, serverPids, progress, label) {
+  const rate = warmUpRate(steps);
   const step = await targetedStep(pool, postUrl, users, rate, seconds, serverPids);
   progress(`warm-up ${label} ${rate}/s for ${seconds} s (discarded): ${Math.round(step.deliveredRate)}/s delivered, p99 ${round(step.p99)} ms`);
 }

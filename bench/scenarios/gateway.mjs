@@ -3,7 +3,7 @@
 // Candidate: the event-gateway; baseline: a raw socket.io server with the same Redis adapter and
 // the same handshake auth check (bench/baselines/raw-socketio.mjs). Both hold the same N sockets.
 import { join } from 'node:path';
-import { broadcasts, saturationNote, stepToSaturation, targetedStep, warmUp } from '../lib/emits.mjs';
+import { broadcasts, saturationNote, stepToSaturation, targetedStep, warmUp, warmUpRate } from '../lib/emits.mjs';
 import { withCpu } from '../lib/procs.mjs';
 import { SocketPool, clientKind } from '../lib/sockets.mjs';
 import { median, minMax, round } from '../lib/stats.mjs';
@@ -96,7 +96,7 @@ export async function run(ctx) {
   const emits = { candidate: [], baseline: [] };
   const halves = { candidate: [], baseline: [] };
   for (const t of targets) {
-    await warmUp(t.pool, t.server.url, users, ctx.emitSteps[1] ?? ctx.emitSteps[0], ctx.stepSeconds, [t.server.pid, redis.pid], progress, t.label);
+    await warmUp(t.pool, t.server.url, users, ctx.emitSteps, ctx.stepSeconds, [t.server.pid, redis.pid], progress, t.label);
   }
   for (let r = 0; r < ctx.rounds; r += 1) {
     for (const t of targets) {
@@ -198,7 +198,7 @@ export async function run(ctx) {
         data: { emits, halves },
         conditions: [
           clientNote,
-          `open-loop generator (undici, 32 connections) in its own long-lived process (compiled and connected after the first step), one discarded warm-up step per server (${ctx.emitSteps[1] ?? ctx.emitSteps[0]}/s for ${ctx.stepSeconds} s), then steps ${ctx.emitSteps.join(', ')} events/s of ${ctx.stepSeconds} s, stopping at the first step that delivers < 85% of the offered rate; latency = client receipt − POST send on CLOCK_MONOTONIC`,
+          `open-loop generator (undici, 32 connections) in its own long-lived process (compiled and connected after the first step), one discarded warm-up step per server (${warmUpRate(ctx.emitSteps)}/s for ${ctx.stepSeconds} s), then steps ${ctx.emitSteps.join(', ')} events/s of ${ctx.stepSeconds} s, stopping at the first step that delivers < 85% of the offered rate; latency = client receipt − POST send on CLOCK_MONOTONIC`,
           saturationNote(emits, { candidate: 'event-gateway', baseline: 'raw socket.io' }, ['server', 'Redis']),
           '"server CPU a+b" in the progress and results.json = server process + Redis, in cores',
           'the gateway stores every event in the user\'s Redis inbox, announces it over Redis pub/sub, emits with an acknowledgement and removes it on ack (at-least-once); the raw server only emits to the room: the ratio is the price of durability',
