@@ -84,15 +84,27 @@ return result
 `;
 
 /**
- * KEYS: zset, events, times, receipts stream
- * ARGV: id, userid, type, ackedAt (ISO), stream max length
- * Removes the event and appends its receipt, once: returns 1 if this call removed it, 0 if it was
- * already gone (acknowledged on another socket, or expired).
+ * Records a batch of acknowledgements (those that arrived in one turn of the event loop).
+ * KEYS: receipts stream, then per event: zset, events, times (of its user)
+ * ARGV: stream max length, then per event: id, userid, type, ackedAt (ISO)
+ * For each event in order, removes it and appends its receipt, once: returns a list with 1 where
+ * this call removed the event, 0 where it was already gone (acknowledged on another socket, or
+ * expired). The batch is atomic as a whole, so every event's removal and receipt still are.
  */
 export const ACK_SCRIPT = `
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'eventId', ARGV[1], 'userid', ARGV[2], 'type', ARGV[3], 'ackedAt', ARGV[4])
-return 1
+local removed = {}
+for i = 0, (#KEYS - 1) / 3 - 1 do
+  local zset, events, times = KEYS[2 + i * 3], KEYS[3 + i * 3], KEYS[4 + i * 3]
+  local id = ARGV[2 + i * 4]
+  if redis.call('ZREM', zset, id) == 0 then
+    removed[i + 1] = 0
+  else
+    redis.call('HDEL', events, id)
+    redis.call('ZREM', times, id)
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'eventId', id, 'userid', ARGV[3 + i * 4],
+      'type', ARGV[4 + i * 4], 'ackedAt', ARGV[5 + i * 4])
+    removed[i + 1] = 1
+  end
+end
+return removed
 `;

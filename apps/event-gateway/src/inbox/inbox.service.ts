@@ -11,6 +11,21 @@ import { ACK_SCRIPT, READ_SCRIPT, STORE_SCRIPT } from './inbox.scripts';
 /** Receipts kept in the stream at most (approximately); the todo-service consumes them long before. */
 export const RECEIPTS_MAX_LEN = 100_000;
 
+/**
+ * Acknowledgements recorded by one script call at most: a larger turn is split, so that Redis is
+ * never busy with one call for long.
+ */
+export const ACK_BATCH_MAX = 256;
+
+/** An acknowledgement waiting for the end of the event loop's turn. */
+interface QueuedAck {
+  userid: string;
+  id: string;
+  type: string;
+  ackedAt: string;
+  settle: (error: unknown, removed?: boolean) => void;
+}
+
 export interface PendingEvent {
   seq: number;
   event: DownstreamEvent;
@@ -41,6 +56,9 @@ export class InboxService {
   private readonly store: ScriptRunner;
   private readonly read: ScriptRunner;
   private readonly ack: ScriptRunner;
+  /** Acknowledgements of this turn of the event loop, recorded together when it ends. */
+  private acks: QueuedAck[] = [];
+  private acksFlush: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly redis: RedisService,
@@ -54,10 +72,11 @@ export class InboxService {
     this.max = settings.inboxMax;
     this.store = this.script('gatewayInboxStore2', 6, STORE_SCRIPT);
     this.read = this.script('gatewayInboxRead2', 4, READ_SCRIPT);
-    this.ack = this.script('gatewayInboxAck', 4, ACK_SCRIPT);
+    this.ack = this.script('gatewayInboxAckBatch', undefined, ACK_SCRIPT);
   }
 
-  private script(name: string, numberOfKeys: number, lua: string): ScriptRunner {
+  /** A Lua script as a command of the client; without `numberOfKeys`, the first argument is the key count. */
+  private script(name: string, numberOfKeys: number | undefined, lua: string): ScriptRunner {
     const client = this.redis.client as unknown as Record<string, ScriptRunner | undefined>;
     if (typeof client[name] !== 'function') {
       this.redis.client.defineCommand(name, { numberOfKeys, lua });
@@ -153,22 +172,56 @@ export class InboxService {
   /**
    * Removes an acknowledged event and appends its delivery receipt to RECEIPTS_STREAM in one atomic
    * step. Returns false when the event was already gone (acknowledged by another socket).
+   *
+   * The acknowledgements that arrive in one turn of the event loop (the client packets read in one
+   * poll) are recorded by one script call when the turn ends (`setImmediate`), in the order they
+   * arrived: under load that is one command, one reply and one promise of the Redis client for many
+   * events instead of one each. An acknowledgement waits at most for the rest of its turn.
    */
-  async acknowledge(event: DownstreamEvent & { userid: string }, ackedAt: Date): Promise<boolean> {
-    const removed = (await this.ack(
-      ...this.keys(event.userid),
-      RECEIPTS_STREAM,
-      event.id,
-      event.userid,
-      event.type,
-      ackedAt.toISOString(),
-      RECEIPTS_MAX_LEN,
-    )) as number;
-    if (removed === 1) {
-      this.ackedCounter.inc();
-      return true;
+  acknowledge(event: DownstreamEvent & { userid: string }, ackedAt: Date): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.acks.push({
+        userid: event.userid,
+        id: event.id,
+        type: event.type,
+        ackedAt: ackedAt.toISOString(),
+        settle: (error, removed) => (error === undefined ? resolve(removed === true) : reject(error)),
+      });
+      this.acksFlush ??= setImmediate(() => this.recordAcks());
+    });
+  }
+
+  private recordAcks(): void {
+    const queued = this.acks;
+    this.acks = [];
+    this.acksFlush = undefined;
+    for (let start = 0; start < queued.length; start += ACK_BATCH_MAX) {
+      const batch = queued.slice(start, start + ACK_BATCH_MAX);
+      const keys: string[] = [RECEIPTS_STREAM];
+      const args: (string | number)[] = [RECEIPTS_MAX_LEN];
+      for (const ack of batch) {
+        keys.push(...this.keys(ack.userid));
+        args.push(ack.id, ack.userid, ack.type, ack.ackedAt);
+      }
+      this.ack(keys.length, ...keys, ...args).then(
+        (result) => {
+          const removed = result as number[];
+          let count = 0;
+          batch.forEach((ack, index) => {
+            count += removed[index] === 1 ? 1 : 0;
+            ack.settle(undefined, removed[index] === 1);
+          });
+          if (count > 0) {
+            this.ackedCounter.inc(count);
+          }
+        },
+        (error: unknown) => {
+          for (const ack of batch) {
+            ack.settle(error ?? new Error('acknowledgement failed'));
+          }
+        },
+      );
     }
-    return false;
   }
 
   private countExpired(expired: number): void {
