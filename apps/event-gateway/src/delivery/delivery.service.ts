@@ -402,6 +402,10 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       delivery.again = true;
       return;
     }
+    if (!delivery.announced && !delivery.mustRead && delivery.cursor >= delivery.knownLast) {
+      // Nothing to emit (the usual wake-up after an ack): run would stop at once.
+      return;
+    }
     delivery.running = true;
     this.run(delivery)
       .catch((error: unknown) => this.warn(`delivery to ${delivery.user.userId} paused`, error))
@@ -503,15 +507,18 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
         return;
       }
       const ackedAt = new Date();
-      this.inbox
-        .acknowledge({ ...event, userid: delivery.user.userId }, ackedAt)
-        .then((removed) => {
+      this.inbox.acknowledge({ ...event, userid: delivery.user.userId }, ackedAt).then(
+        (removed) => {
           if (removed) {
             this.latency.observe(Math.max(0, ackedAt.getTime() - Date.parse(event.createdAt)) / 1000);
           }
-        })
-        .catch((ackError: unknown) => this.warn(`acknowledgement of ${event.id} not recorded`, ackError))
-        .finally(() => this.wake(delivery));
+          this.wake(delivery);
+        },
+        (ackError: unknown) => {
+          this.warn(`acknowledgement of ${event.id} not recorded`, ackError);
+          this.wake(delivery);
+        },
+      );
     });
   }
 
