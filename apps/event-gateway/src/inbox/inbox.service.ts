@@ -23,7 +23,7 @@ interface QueuedAck {
   id: string;
   type: string;
   ackedAt: string;
-  settle: (error: unknown, removed?: boolean) => void;
+  settle: (error: Error | undefined, removed?: boolean) => void;
 }
 
 export interface PendingEvent {
@@ -217,7 +217,7 @@ export class InboxService {
         },
         (error: unknown) => {
           for (const ack of batch) {
-            ack.settle(error ?? new Error('acknowledgement failed'));
+            ack.settle(error instanceof Error ? error : new Error(String(error)));
           }
         },
       );
