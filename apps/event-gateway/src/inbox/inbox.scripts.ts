@@ -13,54 +13,86 @@
 
 /** Removes events created before the cutoff; returns how many. Shared by store and read. */
 const TRIM_EXPIRED = `
-local function remove(id)
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('HDEL', KEYS[2], id)
-  redis.call('ZREM', KEYS[3], id)
+local function remove(zset, events, times, id)
+  redis.call('ZREM', zset, id)
+  redis.call('HDEL', events, id)
+  redis.call('ZREM', times, id)
 end
-local function trim_expired(cutoff)
-  local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. cutoff, 'LIMIT', 0, 1000)
-  for _, id in ipairs(old) do remove(id) end
+local function trim_expired(zset, events, times, cutoff)
+  local old = redis.call('ZRANGEBYSCORE', times, '-inf', '(' .. cutoff, 'LIMIT', 0, 1000)
+  for _, id in ipairs(old) do remove(zset, events, times, id) end
   return #old
 end
 `;
 
 /**
- * Stores an event, announces it and records the answer of its POST, in one round trip.
- * KEYS: zset, events, times, next, idempotency, the user's socket set in the registry
- * ARGV: id, event JSON, now (ms), retention (s), max events, announcement channel (prefixed), userid
- * Returns {1, seq, expired, delivered} when stored, {0, idempotency record, 0, 0} for a duplicate id.
+ * Runs `one(i)` for each of `count` items of a batch, in order, each in `pcall`: an item that fails
+ * (a key of the wrong type, say) gets the error's text as its result instead of failing the others.
+ * As in any script, what a failed item wrote before the error stays written.
+ */
+const EACH_ITEM = `
+local function each_item(count, width, one)
+  local results = {}
+  for i = 0, count - 1 do
+    local ok, result = pcall(one, i)
+    if not ok then
+      local message = type(result) == 'table' and result.err or tostring(result)
+      result = {}
+      for w = 1, width do result[w] = message end
+    end
+    for w = 1, width do table.insert(results, result[w]) end
+  end
+  return results
+end
+`;
+
+/**
+ * Stores a batch of events (those posted in one turn of the event loop), in order. For each: stores
+ * it, announces it and records the answer of its POST.
+ * KEYS: per event, 6 keys: zset, events, times, next, idempotency, the user's socket set in the registry
+ * ARGV: retention (s), max events per user, then per event 5: id, event JSON, now (ms), announcement
+ *   channel (prefixed), userid
+ * Returns 4 values per event: {1, seq, expired, delivered} when stored, {0, idempotency record, 0, 0}
+ * for a duplicate id (also one posted earlier in the same batch), or the error's text 4 times.
  *
  * The announcement `{"seq":…,"event":…}` is published from the script, so announcements of one user
  * leave in sequence order. `delivered` is the number of the user's sockets (every replica) now. The
  * idempotency record holds the answer itself (the answer a retry of the same id gets); a record `{}`
  * (left by an earlier version between its store and its answer) still means "stored, not answered".
  */
-export const STORE_SCRIPT = `${TRIM_EXPIRED}
-local existing = redis.call('GET', KEYS[5])
-if existing then return {0, existing, 0, 0} end
-local retention = tonumber(ARGV[4])
-local seq = redis.call('INCR', KEYS[4])
-redis.call('ZADD', KEYS[1], seq, ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-local expired = trim_expired(tonumber(ARGV[3]) - retention * 1000)
-local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
-if over > 0 then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, over - 1)
-  for _, id in ipairs(oldest) do remove(id) end
-  expired = expired + #oldest
+export const STORE_SCRIPT = `${TRIM_EXPIRED}${EACH_ITEM}
+local retention = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local function store(i)
+  local zset, events, times = KEYS[i * 6 + 1], KEYS[i * 6 + 2], KEYS[i * 6 + 3]
+  local next, idempotency, sockets = KEYS[i * 6 + 4], KEYS[i * 6 + 5], KEYS[i * 6 + 6]
+  local id, body, now = ARGV[i * 5 + 3], ARGV[i * 5 + 4], tonumber(ARGV[i * 5 + 5])
+  local channel, userid = ARGV[i * 5 + 6], ARGV[i * 5 + 7]
+  local existing = redis.call('GET', idempotency)
+  if existing then return {0, existing, 0, 0} end
+  local seq = redis.call('INCR', next)
+  redis.call('ZADD', zset, seq, id)
+  redis.call('HSET', events, id, body)
+  redis.call('ZADD', times, now, id)
+  local expired = trim_expired(zset, events, times, now - retention * 1000)
+  local over = redis.call('ZCARD', zset) - max
+  if over > 0 then
+    local oldest = redis.call('ZRANGE', zset, 0, over - 1)
+    for _, old in ipairs(oldest) do remove(zset, events, times, old) end
+    expired = expired + #oldest
+  end
+  -- The keys outlive the retention (twice over) so that expired events are trimmed, and counted,
+  -- by this script rather than vanishing with the key; an idle user's inbox still disappears.
+  redis.call('EXPIRE', zset, retention * 2)
+  redis.call('EXPIRE', events, retention * 2)
+  redis.call('EXPIRE', times, retention * 2)
+  redis.call('PUBLISH', channel, '{"seq":' .. seq .. ',"event":' .. body .. '}')
+  local delivered = redis.call('SCARD', sockets)
+  redis.call('SET', idempotency, '{"id":' .. cjson.encode(id) .. ',"userid":' .. cjson.encode(userid) ..
+    ',"delivered":' .. delivered .. ',"stored":true}', 'EX', retention)
+  return {1, tostring(seq), expired, delivered}
 end
--- The keys outlive the retention (twice over) so that expired events are trimmed, and counted,
--- by this script rather than vanishing with the key; an idle user's inbox still disappears.
-redis.call('EXPIRE', KEYS[1], retention * 2)
-redis.call('EXPIRE', KEYS[2], retention * 2)
-redis.call('EXPIRE', KEYS[3], retention * 2)
-redis.call('PUBLISH', ARGV[6], '{"seq":' .. seq .. ',"event":' .. ARGV[2] .. '}')
-local delivered = redis.call('SCARD', KEYS[6])
-redis.call('SET', KEYS[5], '{"id":' .. cjson.encode(ARGV[1]) .. ',"userid":' .. cjson.encode(ARGV[7]) ..
-  ',"delivered":' .. delivered .. ',"stored":true}', 'EX', retention)
-return {1, tostring(seq), expired, delivered}
+return each_item(#KEYS / 6, 4, store)
 `;
 
 /**
@@ -70,7 +102,7 @@ return {1, tostring(seq), expired, delivered}
  * stores are atomic, every sequence number up to `last` is either in the inbox or gone for good.
  */
 export const READ_SCRIPT = `${TRIM_EXPIRED}
-local expired = trim_expired(tonumber(ARGV[3]) - tonumber(ARGV[4]) * 1000)
+local expired = trim_expired(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[3]) - tonumber(ARGV[4]) * 1000)
 local entries = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 local result = {expired, redis.call('GET', KEYS[4]) or '0'}
 for i = 1, #entries, 2 do
@@ -84,27 +116,23 @@ return result
 `;
 
 /**
- * Records a batch of acknowledgements (those that arrived in one turn of the event loop).
- * KEYS: receipts stream, then per event: zset, events, times (of its user)
- * ARGV: stream max length, then per event: id, userid, type, ackedAt (ISO)
- * For each event in order, removes it and appends its receipt, once: returns a list with 1 where
- * this call removed the event, 0 where it was already gone (acknowledged on another socket, or
- * expired). The batch is atomic as a whole, so every event's removal and receipt still are.
+ * Records a batch of acknowledgements (those that arrived in one turn of the event loop), in order.
+ * KEYS: receipts stream, then per event 3 keys: zset, events, times (of its user)
+ * ARGV: stream max length, then per event 4: id, userid, type, ackedAt (ISO)
+ * For each event removes it and appends its receipt, once: returns per event 1 where this call
+ * removed it, 0 where it was already gone (acknowledged on another socket, or expired), or the
+ * error's text.
  */
-export const ACK_SCRIPT = `
-local removed = {}
-for i = 0, (#KEYS - 1) / 3 - 1 do
-  local zset, events, times = KEYS[2 + i * 3], KEYS[3 + i * 3], KEYS[4 + i * 3]
-  local id = ARGV[2 + i * 4]
-  if redis.call('ZREM', zset, id) == 0 then
-    removed[i + 1] = 0
-  else
-    redis.call('HDEL', events, id)
-    redis.call('ZREM', times, id)
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'eventId', id, 'userid', ARGV[3 + i * 4],
-      'type', ARGV[4 + i * 4], 'ackedAt', ARGV[5 + i * 4])
-    removed[i + 1] = 1
-  end
+export const ACK_SCRIPT = `${EACH_ITEM}
+local function ack(i)
+  local zset, events, times = KEYS[i * 3 + 2], KEYS[i * 3 + 3], KEYS[i * 3 + 4]
+  local id = ARGV[i * 4 + 2]
+  if redis.call('ZREM', zset, id) == 0 then return {0} end
+  redis.call('HDEL', events, id)
+  redis.call('ZREM', times, id)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'eventId', id, 'userid', ARGV[i * 4 + 3],
+    'type', ARGV[i * 4 + 4], 'ackedAt', ARGV[i * 4 + 5])
+  return {1}
 end
-return removed
+return each_item((#KEYS - 1) / 3, 1, ack)
 `;

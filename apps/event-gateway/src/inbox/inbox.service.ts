@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import DataLoader from 'dataloader';
 import type { Counter } from 'prom-client';
 import { type DownstreamEvent, RECEIPTS_STREAM, type UserEventAccepted } from '@app/contracts';
 import { RedisService } from '@app/redis';
@@ -16,14 +17,43 @@ export const RECEIPTS_MAX_LEN = 100_000;
  * never busy with one call for long.
  */
 export const ACK_BATCH_MAX = 256;
+/** Events stored by one script call at most (same reason). */
+export const STORE_BATCH_MAX = 128;
+/**
+ * An event larger than this (its JSON, in characters) is stored by a call of its own: a batch never
+ * carries more than a few MiB, however large the events of a turn (the Event API takes 2 MiB each).
+ */
+const STORE_ALONE_CHARS = 64 * 1024;
 
-/** An acknowledgement waiting for the end of the event loop's turn. */
+/** An acknowledgement waiting for the end of its turn of the event loop. */
 interface QueuedAck {
   userid: string;
   id: string;
   type: string;
   ackedAt: string;
-  settle: (error: Error | undefined, removed?: boolean) => void;
+}
+
+/** An event to store, waiting for the end of its turn of the event loop. */
+interface QueuedStore {
+  event: DownstreamEvent & { userid: string };
+  json: string;
+  targets: AppendTargets;
+}
+
+/**
+ * A DataLoader that batches what arrives in one turn of the event loop (every client packet or
+ * request read in one poll): its batch runs at `setImmediate`, in arrival order, at most `max` per
+ * batch. No cache: every call is its own item.
+ */
+function perTurn<K, V>(
+  batch: (items: readonly K[]) => Promise<(V | Error)[]>,
+  max: number,
+): DataLoader<K, V> {
+  return new DataLoader<K, V>(batch, {
+    cache: false,
+    maxBatchSize: max,
+    batchScheduleFn: (run) => setImmediate(run),
+  });
 }
 
 export interface PendingEvent {
@@ -56,9 +86,11 @@ export class InboxService {
   private readonly store: ScriptRunner;
   private readonly read: ScriptRunner;
   private readonly ack: ScriptRunner;
-  /** Acknowledgements of this turn of the event loop, recorded together when it ends. */
-  private acks: QueuedAck[] = [];
-  private acksFlush: NodeJS.Immediate | undefined;
+  private readonly acks = perTurn<QueuedAck, boolean>((batch) => this.recordAcks(batch), ACK_BATCH_MAX);
+  private readonly stores = perTurn<QueuedStore, StoreResult>(
+    (batch) => this.storeBatch(batch),
+    STORE_BATCH_MAX,
+  );
 
   constructor(
     private readonly redis: RedisService,
@@ -70,7 +102,7 @@ export class InboxService {
     const settings = config.getOrThrow('gateway', { infer: true });
     this.retentionSeconds = settings.retentionSeconds;
     this.max = settings.inboxMax;
-    this.store = this.script('gatewayInboxStore2', 6, STORE_SCRIPT);
+    this.store = this.script('gatewayInboxStoreBatch', undefined, STORE_SCRIPT);
     this.read = this.script('gatewayInboxRead2', 4, READ_SCRIPT);
     this.ack = this.script('gatewayInboxAckBatch', undefined, ACK_SCRIPT);
   }
@@ -94,33 +126,59 @@ export class InboxService {
 
   /**
    * Stores `event` at the end of its user's inbox, unless its id was posted for that user before;
-   * in the same atomic step (one round trip) announces it on `targets.channel`, counts the user's
-   * sockets and records the answer for a retry of the same id.
+   * in the same atomic step announces it on `targets.channel`, counts the user's sockets and records
+   * the answer for a retry of the same id.
+   *
+   * The events posted in one turn of the event loop are stored by one script call when the turn
+   * ends, in the order they were posted (see recordAcks: one Redis command for many POSTs under
+   * load). A failure of one event's store (say, a key of the wrong type) fails that POST only.
    */
-  async append(event: DownstreamEvent & { userid: string }, targets: AppendTargets): Promise<StoreResult> {
-    const [stored, value, expired, delivered] = (await this.store(
-      ...this.keys(event.userid),
-      `inbox:${event.userid}:next`,
-      this.idempotencyKey(event.userid, event.id),
-      targets.socketsKey,
-      event.id,
-      JSON.stringify(event),
-      Date.parse(event.createdAt),
-      this.retentionSeconds,
-      this.max,
-      targets.channel,
-      event.userid,
-    )) as [number, string, number, number];
-    this.countExpired(expired);
-    if (stored === 1) {
-      this.storedCounter.inc();
-      return { stored: true, seq: Number(value), delivered };
+  append(event: DownstreamEvent & { userid: string }, targets: AppendTargets): Promise<StoreResult> {
+    const item: QueuedStore = { event, json: JSON.stringify(event), targets };
+    if (item.json.length > STORE_ALONE_CHARS) {
+      return this.storeBatch([item]).then(([result]) =>
+        result instanceof Error ? Promise.reject(result) : result,
+      );
     }
-    const previous = JSON.parse(value) as Partial<UserEventAccepted>;
-    return {
-      stored: false,
-      previous: typeof previous.id === 'string' ? (previous as UserEventAccepted) : undefined,
-    };
+    return this.stores.load(item);
+  }
+
+  private async storeBatch(batch: readonly QueuedStore[]): Promise<(StoreResult | Error)[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.retentionSeconds, this.max];
+    for (const { event, json, targets } of batch) {
+      keys.push(
+        ...this.keys(event.userid),
+        `inbox:${event.userid}:next`,
+        this.idempotencyKey(event.userid, event.id),
+        targets.socketsKey,
+      );
+      args.push(event.id, json, Date.parse(event.createdAt), targets.channel, event.userid);
+    }
+    const replies = (await this.store(keys.length, ...keys, ...args)) as (number | string)[];
+    let stored = 0;
+    let expired = 0;
+    const results = batch.map((_, index): StoreResult | Error => {
+      const [outcome, value, trimmed, delivered] = replies.slice(index * 4, index * 4 + 4);
+      if (typeof outcome === 'string') {
+        return new Error(`event not stored: ${outcome}`);
+      }
+      expired += Number(trimmed);
+      if (outcome === 1) {
+        stored += 1;
+        return { stored: true, seq: Number(value), delivered: Number(delivered) };
+      }
+      const previous = JSON.parse(String(value)) as Partial<UserEventAccepted>;
+      return {
+        stored: false,
+        previous: typeof previous.id === 'string' ? (previous as UserEventAccepted) : undefined,
+      };
+    });
+    if (stored > 0) {
+      this.storedCounter.inc(stored);
+    }
+    this.countExpired(expired);
+    return results;
   }
 
   /**
@@ -174,54 +232,39 @@ export class InboxService {
    * step. Returns false when the event was already gone (acknowledged by another socket).
    *
    * The acknowledgements that arrive in one turn of the event loop (the client packets read in one
-   * poll) are recorded by one script call when the turn ends (`setImmediate`), in the order they
-   * arrived: under load that is one command, one reply and one promise of the Redis client for many
-   * events instead of one each. An acknowledgement waits at most for the rest of its turn.
+   * poll) are recorded by one script call when the turn ends, in the order they arrived: under load
+   * that is one command, one reply and one promise of the Redis client for many events instead of
+   * one each. An acknowledgement waits at most for the rest of its turn.
    */
   acknowledge(event: DownstreamEvent & { userid: string }, ackedAt: Date): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      this.acks.push({
-        userid: event.userid,
-        id: event.id,
-        type: event.type,
-        ackedAt: ackedAt.toISOString(),
-        settle: (error, removed) => (error === undefined ? resolve(removed === true) : reject(error)),
-      });
-      this.acksFlush ??= setImmediate(() => this.recordAcks());
+    return this.acks.load({
+      userid: event.userid,
+      id: event.id,
+      type: event.type,
+      ackedAt: ackedAt.toISOString(),
     });
   }
 
-  private recordAcks(): void {
-    const queued = this.acks;
-    this.acks = [];
-    this.acksFlush = undefined;
-    for (let start = 0; start < queued.length; start += ACK_BATCH_MAX) {
-      const batch = queued.slice(start, start + ACK_BATCH_MAX);
-      const keys: string[] = [RECEIPTS_STREAM];
-      const args: (string | number)[] = [RECEIPTS_MAX_LEN];
-      for (const ack of batch) {
-        keys.push(...this.keys(ack.userid));
-        args.push(ack.id, ack.userid, ack.type, ack.ackedAt);
-      }
-      this.ack(keys.length, ...keys, ...args).then(
-        (result) => {
-          const removed = result as number[];
-          let count = 0;
-          batch.forEach((ack, index) => {
-            count += removed[index] === 1 ? 1 : 0;
-            ack.settle(undefined, removed[index] === 1);
-          });
-          if (count > 0) {
-            this.ackedCounter.inc(count);
-          }
-        },
-        (error: unknown) => {
-          for (const ack of batch) {
-            ack.settle(error instanceof Error ? error : new Error(String(error)));
-          }
-        },
-      );
+  private async recordAcks(batch: readonly QueuedAck[]): Promise<(boolean | Error)[]> {
+    const keys: string[] = [RECEIPTS_STREAM];
+    const args: (string | number)[] = [RECEIPTS_MAX_LEN];
+    for (const ack of batch) {
+      keys.push(...this.keys(ack.userid));
+      args.push(ack.id, ack.userid, ack.type, ack.ackedAt);
     }
+    const replies = (await this.ack(keys.length, ...keys, ...args)) as (number | string)[];
+    let removed = 0;
+    const results = replies.map((reply) => {
+      if (typeof reply === 'string') {
+        return new Error(`acknowledgement not recorded: ${reply}`);
+      }
+      removed += reply === 1 ? 1 : 0;
+      return reply === 1;
+    });
+    if (removed > 0) {
+      this.ackedCounter.inc(removed);
+    }
+    return results;
   }
 
   private countExpired(expired: number): void {
