@@ -407,56 +407,63 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       return;
     }
     delivery.running = true;
-    this.run(delivery)
-      .catch((error: unknown) => this.warn(`delivery to ${delivery.user.userId} paused`, error))
-      .finally(() => {
-        delivery.running = false;
-      });
+    this.run(delivery).catch((error: unknown) =>
+      this.warn(`delivery to ${delivery.user.userId} paused`, error),
+    );
   }
 
-  /** Emits the user's events after the socket's cursor, in order, keeping at most DELIVERY_WINDOW unacknowledged. */
+  /**
+   * Emits the user's events after the socket's cursor, in order, keeping at most DELIVERY_WINDOW
+   * unacknowledged. `running` is cleared in the same synchronous step as the last look at `again`,
+   * not by a handler of the returned promise (microtasks later): no wake-up can fall in between,
+   * where it would set `again` for a run that has stopped looking.
+   */
   private async run(delivery: Delivery): Promise<void> {
-    do {
-      delivery.again = false;
-      while (!delivery.closed && delivery.inFlight < DELIVERY_WINDOW) {
-        let batch = this.takeAnnounced(delivery);
-        if (!batch) {
-          if (!delivery.mustRead && delivery.cursor >= delivery.knownLast) {
-            // Everything this socket has heard of was emitted (the usual wake-up after an ack).
-            break;
-          }
-          delivery.mustRead = false;
-          const read = await this.inbox.pending(
-            delivery.user.userId,
-            delivery.cursor,
-            DELIVERY_WINDOW - delivery.inFlight,
-          );
-          batch = read.events;
-          delivery.knownLast = Math.max(delivery.knownLast, read.last);
-          if (batch.length === 0 && read.last > delivery.cursor && !delivery.closed) {
-            // Everything up to `last` was acknowledged elsewhere or expired: skip the gap for good.
-            delivery.cursor = read.last;
-          }
-        }
-        if (batch.length === 0 || delivery.closed) {
-          break;
-        }
-        for (const pending of batch) {
-          this.emit(delivery, pending);
-        }
-        const announced = delivery.announced;
-        if (announced) {
-          for (const seq of announced.keys()) {
-            if (seq <= delivery.cursor) {
-              announced.delete(seq);
+    try {
+      do {
+        delivery.again = false;
+        while (!delivery.closed && delivery.inFlight < DELIVERY_WINDOW) {
+          let batch = this.takeAnnounced(delivery);
+          if (!batch) {
+            if (!delivery.mustRead && delivery.cursor >= delivery.knownLast) {
+              // Everything this socket has heard of was emitted (the usual wake-up after an ack).
+              break;
+            }
+            delivery.mustRead = false;
+            const read = await this.inbox.pending(
+              delivery.user.userId,
+              delivery.cursor,
+              DELIVERY_WINDOW - delivery.inFlight,
+            );
+            batch = read.events;
+            delivery.knownLast = Math.max(delivery.knownLast, read.last);
+            if (batch.length === 0 && read.last > delivery.cursor && !delivery.closed) {
+              // Everything up to `last` was acknowledged elsewhere or expired: skip the gap for good.
+              delivery.cursor = read.last;
             }
           }
-          if (announced.size === 0) {
-            delivery.announced = undefined;
+          if (batch.length === 0 || delivery.closed) {
+            break;
+          }
+          for (const pending of batch) {
+            this.emit(delivery, pending);
+          }
+          const announced = delivery.announced;
+          if (announced) {
+            for (const seq of announced.keys()) {
+              if (seq <= delivery.cursor) {
+                announced.delete(seq);
+              }
+            }
+            if (announced.size === 0) {
+              delivery.announced = undefined;
+            }
           }
         }
-      }
-    } while (delivery.again && !delivery.closed);
+      } while (delivery.again && !delivery.closed);
+    } finally {
+      delivery.running = false;
+    }
   }
 
   /**
