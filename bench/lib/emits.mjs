@@ -4,12 +4,22 @@ import { rateLoad } from './http-load.mjs';
 import { processCpuSeconds } from './procs.mjs';
 import { median, nowMs, percentile, round } from './stats.mjs';
 
+/**
+ * HTTP connections the generator posts events over (one request in flight on each), so at most this
+ * many POSTs wait for their answer at once and a server's throughput is at most EMIT_CONNECTIONS ÷
+ * its answer time. The event-gateway answers once the event is stored in Redis (that is its
+ * contract: `stored: true`), raw socket.io at once: with 32 connections the gateway topped out at
+ * 0.65 of a core, bound by its answer time rather than by its CPU (bench/analysis.md). With 128
+ * each server saturates its core; raw socket.io's maxima did not change.
+ */
+export const EMIT_CONNECTIONS = 128;
+
 /** One fixed-rate step of targeted emits to `users` (one socket each) through `postUrl`. */
-export async function targetedStep(pool, postUrl, users, rate, seconds, serverPids) {
+export async function targetedStep(pool, postUrl, users, rate, seconds, serverPids, { connections = EMIT_CONNECTIONS } = {}) {
   await pool.reset();
   const cpu0 = serverPids.map(processCpuSeconds);
   const t0 = nowMs();
-  const load = await rateLoad({ base: postUrl, kind: 'targeted', users, rate, durationS: seconds, connections: 32, maxInflight: 1024 });
+  const load = await rateLoad({ base: postUrl, kind: 'targeted', users, rate, durationS: seconds, connections, maxInflight: 1024 });
   await pool.settle(load.accepted, { timeoutMs: 10_000, quietMs: 1_000 });
   const got = await pool.collect();
   const wall = (nowMs() - t0) / 1000;
@@ -50,17 +60,33 @@ export async function warmUp(pool, postUrl, users, steps, seconds, serverPids, p
   progress(`warm-up ${label} ${rate}/s for ${seconds} s (discarded): ${Math.round(step.deliveredRate)}/s delivered, p99 ${round(step.p99)} ms`);
 }
 
+/** A step past the knee must deliver this much more than the best step before it to go on. */
+const STILL_GROWING = 1.05;
+
+/** Whether the ladder ends after `step` at `rate` offered, `best` being the best step before it (see below). */
+export function ladderEnds(step, rate, best) {
+  const pastKnee = step.deliveredRate < 0.85 * rate || Boolean(step.behind);
+  return Boolean(step.loadgenSaturated) || (pastKnee && step.deliveredRate <= STILL_GROWING * best);
+}
+
 /**
- * Steps the rate up until the deliveries fall behind the offered rate (< 85%), the p99 passes
- * 1 s, or the generator falls behind; returns every step and the saturation throughput.
+ * Steps the rate up until the throughput stops growing: a step past the knee (it delivers < 85% of
+ * the offered rate, or the generator could not send at that rate) that delivers no more than 5%
+ * above the best step before it ends the ladder, as does a generator at its own CPU limit. Every
+ * server therefore reaches its plateau. (Stopping at the first step past the knee, as the bench did
+ * until session 11, let a server that delivered 84% of a rung stop there while one that delivered
+ * 86% went on to the next rung, where more load per turn of its event loop made it deliver more: the
+ * ratio then measured which side of 85% each landed on.) Returns every step and the saturation
+ * throughput, the best step's.
  */
 export async function stepToSaturation(pool, postUrl, users, steps, seconds, serverPids, progress, label) {
   const results = [];
   for (const rate of steps) {
+    const best = Math.max(0, ...results.map((s) => s.deliveredRate));
     const step = await targetedStep(pool, postUrl, users, rate, seconds, serverPids);
     results.push(step);
     progress(`${label} ${rate}/s offered: ${Math.round(step.deliveredRate)}/s delivered, p50 ${round(step.p50)} ms, p99 ${round(step.p99)} ms, server CPU ${step.serverCpu.join('+')}, clients ${step.clientCpu.join('+')}, generator ${round(step.loadgenCpu)}`);
-    if (step.deliveredRate < 0.85 * rate || step.p99 > 1_000 || step.behind || step.loadgenSaturated) {
+    if (ladderEnds(step, rate, best)) {
       break;
     }
   }

@@ -3,7 +3,7 @@
 // Candidate: the event-gateway; baseline: a raw socket.io server with the same Redis adapter and
 // the same handshake auth check (bench/baselines/raw-socketio.mjs). Both hold the same N sockets.
 import { join } from 'node:path';
-import { broadcasts, saturationNote, stepToSaturation, targetedStep, warmUp, warmUpRate } from '../lib/emits.mjs';
+import { EMIT_CONNECTIONS, broadcasts, saturationNote, stepToSaturation, targetedStep, warmUp, warmUpRate } from '../lib/emits.mjs';
 import { withCpu } from '../lib/procs.mjs';
 import { SocketPool, clientKind } from '../lib/sockets.mjs';
 import { median, minMax, round } from '../lib/stats.mjs';
@@ -198,7 +198,7 @@ export async function run(ctx) {
         data: { emits, halves },
         conditions: [
           clientNote,
-          `open-loop generator (undici, 32 connections) in its own long-lived process (compiled and connected after the first step), one discarded warm-up step per server (${warmUpRate(ctx.emitSteps)}/s for ${ctx.stepSeconds} s), then steps ${ctx.emitSteps.join(', ')} events/s of ${ctx.stepSeconds} s, stopping at the first step that delivers < 85% of the offered rate; latency = client receipt − POST send on CLOCK_MONOTONIC`,
+          `open-loop generator (undici, ${EMIT_CONNECTIONS} connections) in its own long-lived process (compiled and connected after the first step), one discarded warm-up step per server (${warmUpRate(ctx.emitSteps)}/s for ${ctx.stepSeconds} s), then steps ${ctx.emitSteps.join(', ')} events/s of ${ctx.stepSeconds} s, until the throughput stops growing (a step past the knee, < 85% delivered or the generator behind, that delivers ≤ 5% above the best step before it, ends the ladder); latency = client receipt − POST send on CLOCK_MONOTONIC`,
           saturationNote(emits, { candidate: 'event-gateway', baseline: 'raw socket.io' }, ['server', 'Redis']),
           '"server CPU a+b" in the progress and results.json = server process + Redis, in cores',
           'the gateway stores every event in the user\'s Redis inbox, announces it over Redis pub/sub, emits with an acknowledgement and removes it on ack (at-least-once); the raw server only emits to the room: the ratio is the price of durability',
