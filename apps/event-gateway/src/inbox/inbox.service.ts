@@ -25,6 +25,10 @@ export const STORE_BATCH_MAX = 128;
  */
 const STORE_ALONE_CHARS = 64 * 1024;
 
+/** The client commands of the two batch scripts. */
+const STORE_COMMAND = 'gatewayInboxStoreBatch';
+const ACK_COMMAND = 'gatewayInboxAckBatch';
+
 /** An acknowledgement waiting for the end of its turn of the event loop. */
 interface QueuedAck {
   userid: string;
@@ -102,9 +106,11 @@ export class InboxService {
     const settings = config.getOrThrow('gateway', { infer: true });
     this.retentionSeconds = settings.retentionSeconds;
     this.max = settings.inboxMax;
-    this.store = this.script('gatewayInboxStoreBatch', undefined, STORE_SCRIPT);
+    this.store = this.script(STORE_COMMAND, undefined, STORE_SCRIPT);
     this.read = this.script('gatewayInboxRead2', 4, READ_SCRIPT);
-    this.ack = this.script('gatewayInboxAckBatch', undefined, ACK_SCRIPT);
+    this.ack = this.script(ACK_COMMAND, undefined, ACK_SCRIPT);
+    // Each call carries a whole turn's batch already: written at once, not gathered for the next turn.
+    redis.sendAtOnce(STORE_COMMAND, ACK_COMMAND);
   }
 
   /** A Lua script as a command of the client; without `numberOfKeys`, the first argument is the key count. */
