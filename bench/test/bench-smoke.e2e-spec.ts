@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { ROOT } from './child-node';
 
 /**
  * Runs every benchmark scenario tiny (`--smoke`: a few sockets, fractions of a second per load) so
@@ -9,7 +10,6 @@ import { join, resolve } from 'node:path';
  * BENCHMARKS.md. The figures themselves are meaningless at this size; the test checks that each
  * scenario ran end to end and produced numbers, a ratio and a chart.
  */
-const ROOT = resolve(__dirname, '..', '..');
 const SCENARIOS = [
   'auth-verify',
   'todo-api',

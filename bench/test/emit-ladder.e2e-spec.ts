@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { benchModule, runScript } from './child-node';
 
 /**
  * When the targeted-emits ladder (bench/lib/emits.mjs `stepToSaturation`) stops: once the
  * throughput stops growing past the knee, so that every server is measured at its plateau and not
  * at whichever rung it happened to deliver 84% of.
  */
-const ROOT = resolve(__dirname, '..', '..');
-
 interface Step {
   deliveredRate: number;
   behind?: boolean;
@@ -17,14 +13,10 @@ interface Step {
 
 /** Evaluates ladderEnds(step, rate, best) for each case in a child process (the bench is ES modules). */
 async function ends(cases: [Step, number, number][]): Promise<boolean[]> {
-  const script = `import(${JSON.stringify(join(ROOT, 'bench', 'lib', 'emits.mjs'))}).then(({ ladderEnds }) => {
+  const script = `import(${benchModule('emits.mjs')}).then(({ ladderEnds }) => {
     process.stdout.write(JSON.stringify(JSON.parse(process.argv[1]).map(([step, rate, best]) => ladderEnds(step, rate, best))));
   })`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, JSON.stringify(cases)], {
-    cwd: ROOT,
-    timeout: 30_000,
-  });
-  return JSON.parse(stdout) as boolean[];
+  return runScript<boolean[]>(script, [JSON.stringify(cases)], 30_000);
 }
 
 describe('the targeted-emits ladder', () => {

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { benchModule, runScript } from './child-node';
 
 /**
  * The candidate/baseline ratio of two closed-loop maxima (bench/lib/http-scenario.mjs `pairedRatio`)
@@ -8,8 +6,6 @@ import { promisify } from 'node:util';
  * saturated its core measured the load generator, not the server: it is left out of the ratio, as
  * it is of the maxima.
  */
-const ROOT = resolve(__dirname, '..', '..');
-
 interface Ratio {
   median: number;
   min: number;
@@ -25,17 +21,15 @@ interface Run {
 
 /** Evaluates pairedRatio and fmtRatio in a child process (the bench is ES modules). */
 async function ratioOf(candidate: Run[], baseline: Run[]): Promise<{ ratio: Ratio; text: string }> {
-  const lib = (file: string) => JSON.stringify(join(ROOT, 'bench', 'lib', file));
-  const script = `Promise.all([import(${lib('http-scenario.mjs')}), import(${lib('report.mjs')})]).then(([{ pairedRatio }, { fmtRatio }]) => {
+  const script = `Promise.all([import(${benchModule('http-scenario.mjs')}), import(${benchModule('report.mjs')})]).then(([{ pairedRatio }, { fmtRatio }]) => {
     const ratio = pairedRatio(JSON.parse(process.argv[1]), 'c', 'b');
     process.stdout.write(JSON.stringify({ ratio, text: fmtRatio(ratio) }));
   })`;
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['-e', script, JSON.stringify({ c: candidate, b: baseline })],
-    { cwd: ROOT, timeout: 30_000 },
+  return runScript<{ ratio: Ratio; text: string }>(
+    script,
+    [JSON.stringify({ c: candidate, b: baseline })],
+    30_000,
   );
-  return JSON.parse(stdout) as { ratio: Ratio; text: string };
 }
 
 describe('the paired ratio of closed-loop maxima', () => {
@@ -96,8 +90,7 @@ describe('the paired ratio of closed-loop maxima', () => {
  * come out of `maxRps` round by round, and the fixed-rate runs report the rate they were offered.
  */
 async function offeredRate(maxRps: number[], saturatedRounds: number[] = []): Promise<number> {
-  const lib = JSON.stringify(join(ROOT, 'bench', 'lib', 'http-scenario.mjs'));
-  const script = `import(${lib}).then(async ({ runHttpScenario }) => {
+  const script = `import(${benchModule('http-scenario.mjs')}).then(async ({ runHttpScenario }) => {
     const { maxRps, saturatedRounds } = JSON.parse(process.argv[1]);
     let round = 0;
     const answer = (rps, saturated) => ({ ok: 1, rps, p50: 1, p99: 2, errors: 0, timeouts: 0, statuses: { 200: 1 }, loadgenCpu: saturated ? 1 : 0.5, saturated });
@@ -109,12 +102,7 @@ async function offeredRate(maxRps: number[], saturatedRounds: number[] = []): Pr
     await runHttpScenario(ctx, { targets: [target], reference: 'b', ratePlan: [0.5], maxLoad, fixedLoad });
     process.stdout.write(JSON.stringify(offered));
   })`;
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['-e', script, JSON.stringify({ maxRps, saturatedRounds })],
-    { cwd: ROOT, timeout: 30_000 },
-  );
-  const offered = JSON.parse(stdout) as number[];
+  const offered = await runScript<number[]>(script, [JSON.stringify({ maxRps, saturatedRounds })], 30_000);
   expect(new Set(offered).size).toBe(1);
   return offered[0];
 }

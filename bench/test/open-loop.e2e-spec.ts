@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { benchModule, runScript } from './child-node';
 
 /**
  * The fixed-rate latency runs of the HTTP scenarios (bench/lib/http-load.mjs `openLoopLoad`, oha)
  * must offer load open loop: requests due at evenly spaced times, latency counted from the due time.
  * A loopback server records when each request arrives and can hold answers back.
  */
-const ROOT = resolve(__dirname, '..', '..');
-
 interface LoadResult {
   ok: number;
   errors: number;
@@ -23,12 +19,8 @@ interface LoadResult {
 
 /** Runs openLoopLoad in a child process (the bench is ES modules) and returns its result. */
 async function openLoopLoad(spec: Record<string, unknown>): Promise<LoadResult> {
-  const script = `import(${JSON.stringify(join(ROOT, 'bench', 'lib', 'http-load.mjs'))}).then(async ({ openLoopLoad }) => process.stdout.write(JSON.stringify(await openLoopLoad(JSON.parse(process.argv[1])))))`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, JSON.stringify(spec)], {
-    cwd: ROOT,
-    timeout: 60_000,
-  });
-  return JSON.parse(stdout) as LoadResult;
+  const script = `import(${benchModule('http-load.mjs')}).then(async ({ openLoopLoad }) => process.stdout.write(JSON.stringify(await openLoopLoad(JSON.parse(process.argv[1])))))`;
+  return runScript<LoadResult>(script, [JSON.stringify(spec)], 60_000);
 }
 
 describe('the open-loop load of the fixed-rate latency runs (oha)', () => {

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { benchModule, runScript } from './child-node';
 
 /**
  * The fixed-rate generator of the socket scenarios (bench/lib/http-load.mjs `rateLoad`) is one
@@ -10,8 +8,6 @@ import { promisify } from 'node:util';
  * delays showed as the server's latency. Two runs must come from the same process over the same
  * connections, each stamping its events with their send time, and report only their own counts.
  */
-const ROOT = resolve(__dirname, '..', '..');
-
 interface RateResult {
   sent: number;
   accepted: number;
@@ -49,8 +45,8 @@ describe('the long-lived fixed-rate generator (rateLoad)', () => {
   it('runs every load from one process over connections kept open, each with its own counts', async () => {
     // Two runs in one bench process, then stopAll (which must stop the generator, or the script hangs).
     const script = `
-      const { rateLoad } = await import(${JSON.stringify(join(ROOT, 'bench', 'lib', 'http-load.mjs'))});
-      const { stopAll } = await import(${JSON.stringify(join(ROOT, 'bench', 'lib', 'procs.mjs'))});
+      const { rateLoad } = await import(${benchModule('http-load.mjs')});
+      const { stopAll } = await import(${benchModule('procs.mjs')});
       const spec = { base: process.argv[1], kind: 'targeted', users: ['u1', 'u 2'], rate: 200, durationS: 0.5, connections: 4 };
       const first = await rateLoad(spec);
       const second = await rateLoad(spec);
@@ -59,12 +55,7 @@ describe('the long-lived fixed-rate generator (rateLoad)', () => {
     `;
     const ports: number[][] = [];
     const runs: RateResult[] = [];
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', script, url],
-      { cwd: ROOT, timeout: 60_000 },
-    );
-    runs.push(...(JSON.parse(stdout) as RateResult[]));
+    runs.push(...(await runScript<RateResult[]>(script, [url], 60_000)));
 
     expect(runs).toHaveLength(2);
     for (const run of runs) {

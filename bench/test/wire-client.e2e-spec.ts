@@ -2,9 +2,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Server, type Socket } from 'socket.io';
+import { ROOT, benchModule } from './child-node';
 
 /**
  * The bench's lean wire-level client (bench/lib/wire-client.mjs) must speak the protocol a real
@@ -12,9 +12,8 @@ import { Server, type Socket } from 'socket.io';
  * acknowledgements, and a clean disconnect. A real socket.io server here; the client runs in a child
  * process (the bench is ES modules) driven over stdin and reporting JSON lines on stdout.
  */
-const ROOT = resolve(__dirname, '..', '..');
 const CLIENT = `
-const { WireSocket } = await import(${JSON.stringify(join(ROOT, 'bench', 'lib', 'wire-client.mjs'))});
+const { WireSocket } = await import(${benchModule('wire-client.mjs')});
 const out = (line) => process.stdout.write(JSON.stringify(line) + '\\n');
 const socket = new WireSocket(process.argv[1], { auth: { token: process.argv[2] }, timeout: 10000 });
 socket.on('connect', () => out({ connect: socket.connected }));
