@@ -81,6 +81,11 @@ class Delivery {
 
   constructor(readonly socket: Socket) {}
 
+  /** Everything this socket has heard of was emitted, and nothing asks for an inbox read. */
+  get caughtUp(): boolean {
+    return !this.mustRead && this.cursor >= this.knownLast;
+  }
+
   get user(): SocketUser {
     return userOf(this.socket);
   }
@@ -402,7 +407,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
       delivery.again = true;
       return;
     }
-    if (!delivery.announced && !delivery.mustRead && delivery.cursor >= delivery.knownLast) {
+    if (!delivery.announced && delivery.caughtUp) {
       // Nothing to emit (the usual wake-up after an ack): run would stop at once.
       return;
     }
@@ -425,8 +430,7 @@ export class DeliveryService implements OnModuleInit, BeforeApplicationShutdown 
         while (!delivery.closed && delivery.inFlight < DELIVERY_WINDOW) {
           let batch = this.takeAnnounced(delivery);
           if (!batch) {
-            if (!delivery.mustRead && delivery.cursor >= delivery.knownLast) {
-              // Everything this socket has heard of was emitted (the usual wake-up after an ack).
+            if (delivery.caughtUp) {
               break;
             }
             delivery.mustRead = false;
