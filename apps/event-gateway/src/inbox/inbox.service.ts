@@ -126,6 +126,11 @@ export class InboxService {
     return [`inbox:${userid}`, `inbox:${userid}:events`, `inbox:${userid}:times`];
   }
 
+  /** The last sequence number handed out for the user. */
+  private nextKey(userid: string): string {
+    return `inbox:${userid}:next`;
+  }
+
   private idempotencyKey(userid: string, id: string): string {
     return `event-id:${userid}:${id}`;
   }
@@ -136,8 +141,8 @@ export class InboxService {
    * the answer for a retry of the same id.
    *
    * The events posted in one turn of the event loop are stored by one script call when the turn
-   * ends, in the order they were posted (see recordAcks: one Redis command for many POSTs under
-   * load). A failure of one event's store (say, a key of the wrong type) fails that POST only.
+   * ends, in the order they were posted (as acknowledgements are: one Redis command for many POSTs
+   * under load). A failure of one event's store (say, a key of the wrong type) fails that POST only.
    */
   append(event: DownstreamEvent & { userid: string }, targets: AppendTargets): Promise<StoreResult> {
     const item: QueuedStore = { event, json: JSON.stringify(event), targets };
@@ -155,7 +160,7 @@ export class InboxService {
     for (const { event, json, targets } of batch) {
       keys.push(
         ...this.keys(event.userid),
-        `inbox:${event.userid}:next`,
+        this.nextKey(event.userid),
         this.idempotencyKey(event.userid, event.id),
         targets.socketsKey,
       );
@@ -198,7 +203,7 @@ export class InboxService {
   ): Promise<{ events: PendingEvent[]; last: number }> {
     const [expired, last, ...rest] = (await this.read(
       ...this.keys(userid),
-      `inbox:${userid}:next`,
+      this.nextKey(userid),
       after,
       limit,
       Date.now(),
@@ -218,14 +223,14 @@ export class InboxService {
     if (userids.length === 0) {
       return result;
     }
-    const values = await this.redis.client.mget(...userids.map((userid) => `inbox:${userid}:next`));
+    const values = await this.redis.client.mget(...userids.map((userid) => this.nextKey(userid)));
     userids.forEach((userid, index) => result.set(userid, Number(values[index] ?? 0)));
     return result;
   }
 
   /** The last sequence number handed out for `userid` (0 if none). */
   async lastSeq(userid: string): Promise<number> {
-    return Number((await this.redis.client.get(`inbox:${userid}:next`)) ?? 0);
+    return Number((await this.redis.client.get(this.nextKey(userid))) ?? 0);
   }
 
   /** How many events wait for `userid`. */
